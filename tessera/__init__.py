@@ -1,0 +1,1 @@
+"""Tessera: a compute control plane sharded into cells."""

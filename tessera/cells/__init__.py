@@ -1,0 +1,1 @@
+"""Cell-wide bulk operations shared by tessera-manage and the services."""

@@ -1,0 +1,1 @@
+"""Databases: engines, the API and cell (main) schemas and their migrations."""

@@ -1,0 +1,1 @@
+"""The API database: where everything lives, and what is not yet anywhere."""

@@ -1,0 +1,1 @@
+"""Deployments: the embedded all-in-one and the multi-process launcher."""

@@ -1,0 +1,60 @@
+"""RequestSpec: what an instance asked of the scheduler, kept for its whole life."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from tessera.db.api import models
+from tessera.db.types import table_of
+
+TABLE = table_of(models.RequestSpec)
+
+# Per-request fields that must not outlive the request that set them.
+_TRANSIENT = (
+    "retry",
+    "requested_destination",
+    "ignore_hosts",
+    "requested_resources",
+    "requested_networks",
+    "network_metadata",
+    "request_level_params",
+)
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """The scheduling request of one instance, stored as JSON."""
+
+    instance_uuid: str
+    """The instance it belongs to."""
+    spec: dict[str, Any] = field(default_factory=dict)
+    """Flavor, image, project/user, availability zone, hints, group, ..."""
+
+
+def _persistable(spec: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in spec.items() if k not in _TRANSIENT}, sort_keys=True)
+
+
+def create(conn: sa.Connection, request_spec: RequestSpec) -> None:
+    """Store a request spec, without its per-request fields."""
+    conn.execute(
+        sa.insert(TABLE).values(
+            instance_uuid=request_spec.instance_uuid, spec=_persistable(request_spec.spec)
+        )
+    )
+
+
+def get(conn: sa.Connection, instance_uuid: str) -> RequestSpec | None:
+    """The stored spec of ``instance_uuid``, or None."""
+    stmt = sa.select(TABLE.c.spec).where(TABLE.c.instance_uuid == instance_uuid)
+    spec = conn.execute(stmt).scalar_one_or_none()
+    return None if spec is None else RequestSpec(instance_uuid, json.loads(spec))
+
+
+def delete(conn: sa.Connection, instance_uuid: str) -> None:
+    """Remove the spec (when the instance is archived or its build is undone)."""
+    conn.execute(sa.delete(TABLE).where(TABLE.c.instance_uuid == instance_uuid))

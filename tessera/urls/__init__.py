@@ -1,0 +1,1 @@
+"""URL helpers for cell mappings: template expansion and password masking."""
