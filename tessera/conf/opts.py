@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-from tessera.conf import database, default
+from tessera.conf import api, compute, database, default, placement, scheduler, service
 
 _GROUPS: list[tuple[str, list[cfg.Opt]]] = [
-    (default.GROUP, default.OPTS),
+    (default.GROUP, default.OPTS + service.OPTS),
     (database.DATABASE, database.DATABASE_OPTS),
     (database.API_DATABASE, database.API_DATABASE_OPTS),
+    (api.GROUP, api.OPTS),
+    (compute.COMPUTE, compute.COMPUTE_OPTS),
+    (compute.FAKE_DRIVER, compute.FAKE_DRIVER_OPTS),
+    (placement.GROUP, placement.OPTS),
+    (scheduler.SCHEDULER, scheduler.SCHEDULER_OPTS),
+    (scheduler.FILTER_SCHEDULER, scheduler.FILTER_SCHEDULER_OPTS),
 ]
 
 

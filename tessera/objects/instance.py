@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.db.main import models
-from tessera.db.types import table_of
+from tessera.db.types import table_of, utcnow
+from tessera.objects.errors import InstanceNotFound
 
 TABLE = table_of(models.Instance)
 
@@ -70,3 +73,209 @@ def count_live(conn: sa.Connection, host: str | None = None) -> int:
 def count_all(conn: sa.Connection) -> int:
     """Every instance row in the cell, deleted ones included."""
     return int(conn.execute(sa.select(sa.func.count()).select_from(TABLE)).scalar_one())
+
+
+# --------------------------------------------------------------------------- full records
+
+EXTRA = table_of(models.InstanceExtra)
+METADATA = table_of(models.InstanceMetadata)
+FAULTS = table_of(models.InstanceFault)
+ACTIONS = table_of(models.InstanceAction)
+EVENTS = table_of(models.InstanceActionEvent)
+TAGS = table_of(models.Tag)
+BDMS = table_of(models.BlockDeviceMapping)
+
+
+class UnexpectedTaskState(Exception):
+    """An update expected the instance in one task state and found another."""
+
+    def __init__(self, uuid: str, expected: object, actual: str | None) -> None:
+        super().__init__(f"Instance {uuid}: expected task_state {expected}, found {actual}")
+        self.actual = actual
+
+
+_TIMES = ("created_at", "updated_at", "launched_at", "terminated_at", "deleted_at")
+_COLUMNS = (
+    "id",
+    "uuid",
+    "user_id",
+    "project_id",
+    "display_name",
+    "display_description",
+    "hostname",
+    "image_ref",
+    "vm_state",
+    "task_state",
+    "power_state",
+    "host",
+    "node",
+    "compute_id",
+    "memory_mb",
+    "vcpus",
+    "root_gb",
+    "ephemeral_gb",
+    "instance_type_id",
+    "availability_zone",
+    "launch_index",
+    "reservation_id",
+    "key_name",
+    "locked",
+    "locked_by",
+    "config_drive",
+    "access_ip_v4",
+    "access_ip_v6",
+    "progress",
+    "hidden",
+    "user_data",
+    *_TIMES,
+)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A server as its cell stores it: the row, its flavor and its metadata."""
+
+    values: dict[str, Any]
+    """Column values (timestamps as naive UTC datetimes)."""
+    flavor: dict[str, Any]
+    """The flavor it was built with (``Flavor.to_dict()``)."""
+    metadata: dict[str, str]
+    """User metadata."""
+
+    def __getattr__(self, name: str) -> Any:
+        # Columns read like attributes: ``instance.vm_state``.
+        values = self.__dict__.get("values")
+        if values is None or name not in values:
+            raise AttributeError(name)
+        return values[name]
+
+    @property
+    def deleted(self) -> bool:
+        """Soft-deleted in the cell."""
+        return bool(self.values.get("deleted"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for RPC messages and build requests."""
+        values = {k: _iso(v) if k in _TIMES else v for k, v in self.values.items()}
+        return {"values": values, "flavor": self.flavor, "metadata": self.metadata}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Instance:
+        """Rebuild from :meth:`to_dict` output."""
+        values = {k: _parse(v) if k in _TIMES else v for k, v in data["values"].items()}
+        return cls(values, dict(data.get("flavor") or {}), dict(data.get("metadata") or {}))
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime.datetime) else value
+
+
+def _parse(value: Any) -> Any:
+    return datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def create(conn: sa.Connection, record: Instance) -> Instance:
+    """Insert the instance with its flavor and metadata; return it as stored."""
+    values = {k: v for k, v in record.values.items() if k in _COLUMNS and k != "id"}
+    values.setdefault("created_at", utcnow())
+    conn.execute(sa.insert(TABLE).values(**values, deleted=0))
+    conn.execute(
+        sa.insert(EXTRA).values(instance_uuid=values["uuid"], flavor=json.dumps(record.flavor))
+    )
+    _write_metadata(conn, values["uuid"], record.metadata)
+    return get(conn, values["uuid"])
+
+
+def _write_metadata(conn: sa.Connection, uuid: str, metadata: dict[str, str]) -> None:
+    conn.execute(sa.delete(METADATA).where(METADATA.c.instance_uuid == uuid))
+    if metadata:
+        conn.execute(
+            sa.insert(METADATA),
+            [{"instance_uuid": uuid, "key": k, "value": v} for k, v in metadata.items()],
+        )
+
+
+def get(conn: sa.Connection, uuid: str, *, read_deleted: str = "no") -> Instance:
+    """The instance with ``uuid`` (three indexed queries), or InstanceNotFound."""
+    stmt = sa.select(*(TABLE.c[c] for c in _COLUMNS), TABLE.c.deleted).where(TABLE.c.uuid == uuid)
+    if read_deleted == "no":
+        stmt = stmt.where(TABLE.c.deleted == 0)
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise InstanceNotFound(uuid)
+    flavor = conn.execute(
+        sa.select(EXTRA.c.flavor).where(EXTRA.c.instance_uuid == uuid)
+    ).scalar_one_or_none()
+    meta = conn.execute(
+        sa.select(METADATA.c.key, METADATA.c.value).where(
+            METADATA.c.instance_uuid == uuid, METADATA.c.deleted == 0
+        )
+    )
+    return Instance(dict(row._mapping), json.loads(flavor or "{}"), {k: v for k, v in meta})
+
+
+def update(
+    conn: sa.Connection,
+    uuid: str,
+    values: dict[str, Any],
+    expected_task_state: Sequence[str | None] | None = None,
+) -> Instance:
+    """Change columns of a live instance; with ``expected_task_state``, compare-and-set."""
+    stmt = (
+        sa.update(TABLE)
+        .where(TABLE.c.uuid == uuid, TABLE.c.deleted == 0)
+        .values(**{k: v for k, v in values.items() if k in _COLUMNS and k != "id"})
+    )
+    if expected_task_state is not None:
+        stmt = stmt.where(_task_state_in(expected_task_state))
+    if conn.execute(stmt).rowcount == 0:
+        current = get(conn, uuid)  # raises InstanceNotFound when it is gone
+        raise UnexpectedTaskState(uuid, expected_task_state, current.task_state)
+    return get(conn, uuid)
+
+
+def _task_state_in(states: Sequence[str | None]) -> sa.ColumnElement[bool]:
+    named = [s for s in states if s is not None]
+    clauses = [TABLE.c.task_state.in_(named)] if named else []
+    if None in states:
+        clauses.append(TABLE.c.task_state.is_(None))
+    return sa.or_(*clauses)
+
+
+def soft_delete(conn: sa.Connection, uuid: str) -> bool:
+    """Mark the instance deleted (``deleted = id``); False if it was already gone."""
+    now = utcnow()
+    result = conn.execute(
+        sa.update(TABLE)
+        .where(TABLE.c.uuid == uuid, TABLE.c.deleted == 0)
+        .values(
+            deleted=TABLE.c.id,
+            deleted_at=now,
+            terminated_at=now,
+            vm_state="deleted",
+            task_state=None,
+            power_state=0,
+        )
+    )
+    return result.rowcount > 0
+
+
+def destroy(conn: sa.Connection, uuid: str) -> None:
+    """Hard-delete the instance and every row that belongs to it."""
+    action_ids = sa.select(ACTIONS.c.id).where(ACTIONS.c.instance_uuid == uuid)
+    conn.execute(sa.delete(EVENTS).where(EVENTS.c.action_id.in_(action_ids)))
+    for table, column in (
+        (ACTIONS, "instance_uuid"),
+        (FAULTS, "instance_uuid"),
+        (METADATA, "instance_uuid"),
+        (EXTRA, "instance_uuid"),
+        (BDMS, "instance_uuid"),
+        (TAGS, "resource_id"),
+    ):
+        conn.execute(sa.delete(table).where(table.c[column] == uuid))
+    conn.execute(sa.delete(TABLE).where(TABLE.c.uuid == uuid))
+
+
+def live_uuids(conn: sa.Connection) -> list[str]:
+    """Uuids of every non-deleted instance in the cell."""
+    return list(conn.execute(sa.select(TABLE.c.uuid).where(TABLE.c.deleted == 0)).scalars())

@@ -1,4 +1,12 @@
-"""RequestSpec: what an instance asked of the scheduler, kept for its whole life."""
+"""RequestSpec: what an instance asked of the scheduler, kept for its whole life.
+
+The spec is a JSON document with these keys (all optional but the first five):
+``instance_uuid``, ``project_id``, ``user_id``, ``flavor`` (``Flavor.to_dict()``),
+``num_instances``, ``image_ref``, ``availability_zone``, ``scheduler_hints``
+(dict), ``instance_group`` (``{"uuid", "policy", "members", "hosts"}``),
+``requested_destination`` (``{"cell_uuid", "host"}``), ``ignore_hosts`` (list),
+``force_hosts`` (list).
+"""
 
 from __future__ import annotations
 
@@ -35,7 +43,8 @@ class RequestSpec:
     """Flavor, image, project/user, availability zone, hints, group, ..."""
 
 
-def _persistable(spec: dict[str, Any]) -> str:
+def persistable(spec: dict[str, Any]) -> str:
+    """The JSON stored for ``spec``: without its per-request fields."""
     return json.dumps({k: v for k, v in spec.items() if k not in _TRANSIENT}, sort_keys=True)
 
 
@@ -43,9 +52,18 @@ def create(conn: sa.Connection, request_spec: RequestSpec) -> None:
     """Store a request spec, without its per-request fields."""
     conn.execute(
         sa.insert(TABLE).values(
-            instance_uuid=request_spec.instance_uuid, spec=_persistable(request_spec.spec)
+            instance_uuid=request_spec.instance_uuid, spec=persistable(request_spec.spec)
         )
     )
+
+
+def create_many(conn: sa.Connection, specs: list[RequestSpec]) -> None:
+    """Store several specs with one executemany (a multi-create)."""
+    if specs:
+        conn.execute(
+            sa.insert(TABLE),
+            [{"instance_uuid": s.instance_uuid, "spec": persistable(s.spec)} for s in specs],
+        )
 
 
 def get(conn: sa.Connection, instance_uuid: str) -> RequestSpec | None:

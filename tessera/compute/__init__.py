@@ -1,0 +1,1 @@
+"""Compute: the compute service (manager), its RPC API and the API-side compute logic."""

@@ -1,0 +1,1 @@
+"""Conductors: the super conductor (boot and cross-cell orchestration) and cell conductors."""

@@ -1,0 +1,1 @@
+"""Scheduler: placement candidates, filters, weighers and claims over enabled cells."""

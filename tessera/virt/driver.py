@@ -1,0 +1,68 @@
+"""The interface between a compute manager and the hypervisor it drives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+# Power states as the compute API reports them (OS-EXT-STS:power_state).
+NOSTATE = 0
+RUNNING = 1
+SHUTDOWN = 4
+
+
+class SpawnError(Exception):
+    """The guest could not be started on this host (the build may be rescheduled)."""
+
+
+@dataclass(frozen=True)
+class HostResources:
+    """What a host has, for its compute node record and placement inventory."""
+
+    vcpus: int
+    """Physical CPUs offered to guests."""
+    memory_mb: int
+    """RAM offered to guests, MiB."""
+    disk_gb: int
+    """Local disk offered to guests, GiB."""
+    hypervisor_type: str
+    """Shown by os-hypervisors."""
+    hypervisor_hostname: str
+    """The node's name (one node per host for this driver)."""
+
+
+@dataclass(frozen=True)
+class GuestSpec:
+    """What the driver needs to build one guest."""
+
+    uuid: str
+    """The instance's uuid."""
+    name: str
+    """The server's display name."""
+    vcpus: int
+    """Virtual CPUs."""
+    memory_mb: int
+    """RAM, MiB."""
+    root_gb: int
+    """Root disk size, GiB."""
+    image_ref: str | None
+    """Image the root disk is built from."""
+
+
+class VirtDriver(Protocol):
+    """Operations a compute manager performs on its hypervisor."""
+
+    def host_resources(self) -> HostResources:
+        """Capacity of the host."""
+
+    def spawn(self, guest: GuestSpec) -> None:
+        """Create the guest's disks and start it; raise SpawnError on failure."""
+
+    def destroy(self, uuid: str) -> None:
+        """Stop the guest and delete its disks (a missing guest is not an error)."""
+
+    def power_state(self, uuid: str) -> int:
+        """RUNNING, SHUTDOWN or NOSTATE for an unknown guest."""
+
+    def list_guests(self) -> list[str]:
+        """Uuids of the guests on this host."""

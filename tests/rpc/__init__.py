@@ -1,0 +1,1 @@
+"""Tests of tessera.rpc: the inproc:// driver and transports."""
