@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tessera.objects import service as services
 from tessera.rpc.endpoint import start_server
 
 LOG = logging.getLogger(__name__)
@@ -135,3 +136,23 @@ def stop_all(services: list[Service]) -> None:
         thread.start()
     for thread in waiters:
         thread.join(timeout=30)
+
+
+class DirectReporter:
+    """Service record kept in a database the service may open itself (not computes)."""
+
+    def __init__(self, engine: Any, host: str, binary: str, topic: str | None) -> None:
+        self._engine = engine
+        self._host, self._binary, self._topic = host, binary, topic
+        self._service_id: int | None = None
+
+    def register(self) -> None:
+        with self._engine.begin() as conn:
+            self._service_id = services.register(conn, self._host, self._binary, self._topic).id
+
+    def heartbeat(self) -> None:
+        if self._service_id is None:
+            self.register()
+            return
+        with self._engine.begin() as conn:
+            services.heartbeat(conn, self._service_id)

@@ -2,7 +2,9 @@
 
 Per cell: one query for unmapped nodes, one for which of their hosts are
 mapped already, one multi-row insert that skips hosts a concurrent run mapped
-first, one update marking nodes mapped. Safe to run from several processes.
+first (and returns exactly the hosts *this* run added), a fresh read of who
+owns the hosts now, and one update marking this cell's nodes mapped. Safe to
+run from several processes at once.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ class CellDiscovery:
 
 
 def quiet(_message: str) -> None:
-    pass
+    """A ``say`` that says nothing."""
+
+
+def _getting(cell: CellMapping) -> str:
+    if cell.name:
+        return f"Getting computes from cell '{cell.name}': {cell.uuid}"
+    return f"Getting computes from cell: {cell.uuid}"
 
 
 def discover_in_cell(
@@ -47,42 +55,50 @@ def discover_in_cell(
 ) -> CellDiscovery:
     """Map every unmapped compute host of ``cell``; mark its nodes mapped."""
     result = CellDiscovery(cell)
-    say(
-        f"Getting computes from cell '{cell.name}': {cell.uuid}"
-        if cell.name
-        else f"Getting computes from cell: {cell.uuid}"
-    )
+    say(_getting(cell))
     with cell_db.connect() as conn:
         nodes = compute_node.get_unmapped(conn)
     result.unmapped_nodes = len(nodes)
+    if nodes:
+        _map_nodes(api, cell_db, cell, nodes, result, say)
     say(f"Found {len(nodes)} unmapped computes in cell: {cell.uuid}")
-    if not nodes:
-        return result
-    hosts = sorted({n.host for n in nodes})
-    with api.begin() as conn:
-        known = host_mapping.cells_of_hosts(conn, hosts)
-        new_hosts = [h for h in hosts if h not in known]
-        _say_nodes(say, nodes, known)
-        host_mapping.create_many(conn, cell.id, new_hosts)
-        # Re-read: a concurrent run may have mapped some of these hosts first.
-        owners = host_mapping.cells_of_hosts(conn, hosts)
-    result.created = [h for h in new_hosts if owners.get(h) == cell.id]
-    result.foreign = [h for h in hosts if owners.get(h) not in (None, cell.id)]
-    mine = [n.id for n in nodes if owners.get(n.host) == cell.id]
-    with cell_db.begin() as conn:
-        compute_node.mark_mapped(conn, mine)
     if progress:
         progress(len(nodes))
     return result
 
 
-def _say_nodes(say: Say, nodes: Sequence[UnmappedNode], known: dict[str, int]) -> None:
+def _map_nodes(
+    api: Engine,
+    cell_db: Engine,
+    cell: CellMapping,
+    nodes: Sequence[UnmappedNode],
+    result: CellDiscovery,
+    say: Say,
+) -> None:
+    hosts = sorted({n.host for n in nodes})
+    with api.begin() as conn:
+        known = host_mapping.cells_of_hosts(conn, hosts)
+        new_hosts = [h for h in hosts if h not in known]
+        # Said before inserting, as the reference does; ``created`` is what this
+        # run really added when a concurrent run got to some hosts first.
+        _say_nodes(say, nodes, set(new_hosts))
+        result.created = host_mapping.create_many(conn, cell.id, new_hosts)
+    # A fresh transaction: the owners as they are now, concurrent runs included.
+    with api.connect() as conn:
+        owners = host_mapping.cells_of_hosts(conn, hosts)
+    result.foreign = [h for h in hosts if owners.get(h) not in (None, cell.id)]
+    mine = [n.id for n in nodes if owners.get(n.host) == cell.id]
+    with cell_db.begin() as conn:
+        compute_node.mark_mapped(conn, mine)
+
+
+def _say_nodes(say: Say, nodes: Sequence[UnmappedNode], new_hosts: set[str]) -> None:
     if say is quiet:
         return
     announced: set[str] = set()
     for node in nodes:
         say(f"Checking host mapping for compute host '{node.host}': {node.uuid}")
-        if node.host not in known and node.host not in announced:
+        if node.host in new_hosts and node.host not in announced:
             announced.add(node.host)
             say(f"Creating host mapping for compute host '{node.host}': {node.uuid}")
 
@@ -92,14 +108,14 @@ def discover_by_service(
 ) -> CellDiscovery:
     """Map hosts of the cell's compute services (for drivers with no nodes yet)."""
     result = CellDiscovery(cell)
+    say(_getting(cell))
     with cell_db.connect() as conn:
         hosts = service.compute_hosts(conn)
     with api.begin() as conn:
         known = host_mapping.cells_of_hosts(conn, hosts)
         new_hosts = [h for h in hosts if h not in known]
-        for host in new_hosts:
-            say(f"Creating host mapping for service {host}")
-        host_mapping.create_many(conn, cell.id, new_hosts)
-        owners = host_mapping.cells_of_hosts(conn, new_hosts)
-    result.created = [h for h in new_hosts if owners.get(h) == cell.id]
+        result.created = host_mapping.create_many(conn, cell.id, new_hosts)
+    for host in result.created:
+        say(f"Creating host mapping for service {host}")
+    say(f"Found {len(new_hosts)} unmapped computes in cell: {cell.uuid}")
     return result

@@ -22,7 +22,7 @@ from tessera.db.engines import Databases
 from tessera.db.errors import BadDatabaseURL, DatabaseError
 from tessera.manage import cell_commands, db_commands, host_commands, instance_commands
 from tessera.manage.context import ManageContext
-from tessera.manage.errors import CommandError
+from tessera.manage.errors import CommandError, ConfigError
 from tessera.objects.errors import CellMappingNotFound
 from tessera.urls.template import TemplateURLError
 
@@ -79,12 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         conf = _load_conf(args)
+        settings = tessera_conf.database.DatabaseSettings.from_conf(conf, "database")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
-    except cfg.Error as exc:
+    except (cfg.Error, ValueError) as exc:
         print(f"ERROR: cannot load configuration: {exc}", file=sys.stderr)
         return 1
-    databases = Databases(tessera_conf.database.DatabaseSettings.from_conf(conf, "database"))
+    databases = Databases(settings)
     ctx = ManageContext(conf, databases)
     try:
         return _run(args, ctx)
@@ -96,6 +97,9 @@ def _run(args: argparse.Namespace, ctx: ManageContext) -> int:
     try:
         code = args.action(ctx, args)
         return int(code or 0)
+    except ConfigError as exc:
+        print(f"ERROR: {exc.message}", file=sys.stderr)
+        return exc.code
     except CommandError as exc:
         if exc.message:
             print(exc.message)

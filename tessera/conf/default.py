@@ -1,4 +1,9 @@
-"""Options of the ``[DEFAULT]`` group."""
+"""Options of the ``[DEFAULT]`` group.
+
+``transport_url`` is oslo.messaging's own option (registered with the rest of
+its ``[DEFAULT]`` options in :mod:`tessera.conf.opts`): a second definition
+would clash the moment a transport is created.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,15 @@ GROUP = "DEFAULT"
 
 OPTS: list[cfg.Opt] = [
     cfg.StrOpt(
-        "transport_url",
-        secret=True,
-        help="Message queue URL of this service's cell (or of the API level). "
-        "Also the base against which template transport URLs in cell mappings "
-        "are expanded.",
-    ),
-    cfg.StrOpt(
         "host",
         default=socket.gethostname(),
         sample_default="<hostname>",
         help="Name of this host as recorded in services, compute nodes and host mappings.",
+    ),
+    cfg.StrOpt(
+        "default_availability_zone",
+        default="nova",
+        help="Availability zone of hosts in no zone-bearing aggregate.",
     ),
     cfg.StrOpt(
         "state_path",

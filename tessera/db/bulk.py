@@ -8,9 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-# Bound parameters per statement, under SQLite's 32766 and PostgreSQL's 65535.
-_MAX_PARAMS = 20000
-
 
 def _ignore_statement(conn: sa.Connection, table: sa.Table) -> sa.Insert:
     backend = conn.dialect.name
@@ -22,17 +19,34 @@ def _ignore_statement(conn: sa.Connection, table: sa.Table) -> sa.Insert:
 
 
 def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows`` in multi-row statements, skipping unique-key clashes.
+    """Insert ``rows`` in one executemany, skipping unique-key clashes; return rows added.
 
-    Returns how many rows were really inserted, so callers can tell what
-    they added from what a concurrent writer added first.
+    The drivers batch it into multi-row statements. PyMySQL and sqlite3 report
+    the rows really inserted; psycopg does not for an executemany, so there the
+    count comes from ``RETURNING`` (which SQLAlchemy also batches).
     """
     if not rows:
         return 0
-    per_statement = max(1, _MAX_PARAMS // len(rows[0]))
-    inserted = 0
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        result = conn.execute(_ignore_statement(conn, table).values(list(chunk)))
-        inserted += max(result.rowcount, 0)
-    return inserted
+    if conn.dialect.name == "postgresql":
+        key = next(iter(table.primary_key.columns))
+        return len(insert_ignore_returning(conn, table, rows, key))
+    result = conn.execute(_ignore_statement(conn, table), list(rows))
+    return max(result.rowcount, 0)
+
+
+def insert_ignore_returning(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    column: sa.Column[Any],
+) -> list[Any]:
+    """Like :func:`insert_ignore`, but return ``column`` of exactly the rows inserted.
+
+    Tells a run what *it* added when a concurrent run adds some of the same
+    rows first (all three backends support ``INSERT ... RETURNING`` here).
+    """
+    if not rows:
+        return []
+    statement = _ignore_statement(conn, table).returning(column)
+    result = conn.execute(statement, list(rows))
+    return [row[0] for row in result]

@@ -92,16 +92,28 @@ class Databases:
     def __init__(self, settings: DatabaseSettings | None = None) -> None:
         self._policy = settings or DatabaseSettings(None)
         self._engines: dict[str, Engine] = {}
+        self._url_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def engine(self, url: str) -> Engine:
-        """The engine for ``url``, connecting (with retries) on first use."""
+        """The engine for ``url``, connecting (with retries) on first use.
+
+        Only callers of the same URL wait for each other: a dead cell database
+        being retried never delays the first use of another one.
+        """
         with self._lock:
             engine = self._engines.get(url)
+            if engine is not None:
+                return engine
+            url_lock = self._url_locks.setdefault(url, threading.Lock())
+        with url_lock:
+            with self._lock:
+                engine = self._engines.get(url)
             if engine is None:
                 engine = create_engine(url)
                 wait_for_connection(engine, self._policy)
-                self._engines[url] = engine
+                with self._lock:
+                    self._engines[url] = engine
             return engine
 
     def forget(self, url: str) -> None:

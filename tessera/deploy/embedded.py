@@ -1,35 +1,49 @@
 """The embedded deployment's layout: SQLite files and in-process transports.
 
-``prepare`` is idempotent: it writes the configuration, syncs the schemas and
-maps cell0 plus ``cells`` cells through ``tessera-manage`` itself, so the
-all-in-one is set up exactly as an operator would set up a cloud.
+``prepare`` is idempotent: it writes the configuration files, syncs the
+schemas and maps cell0 plus the cells through ``tessera-manage`` itself, so
+the all-in-one is set up exactly as an operator would set up a cloud.
 """
 
 from __future__ import annotations
 
-import configparser
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tessera.cmd import manage
+from tessera.deploy import configs
+from tessera.deploy.configs import CellPlan, DeploymentPlan
 
 INPROC_SCHEME = "inproc"
 
 
 @dataclass(frozen=True)
 class EmbeddedLayout:
-    """Where the all-in-one keeps its state and how its cells are named."""
+    """Where the all-in-one keeps its state and how big it is."""
 
     data_dir: Path
-    """Directory for the SQLite files and the generated configuration."""
+    """Directory for the SQLite files, guest disks and configuration files."""
     cells: int = 2
     """Number of real cells besides cell0."""
+    computes_per_cell: int = 2
+    """Fake compute hosts in each cell."""
+    api_port: int = 8774
+    """Port of the REST API (0: any free port)."""
+    fake_driver: dict[str, str] = field(default_factory=dict)
+    """``[fake_driver]`` options of every compute (capacity, spawn time)."""
+    host_fake_driver: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per-host ``[fake_driver]`` overrides (failure injection)."""
 
     @property
     def config_file(self) -> Path:
-        """The API-level configuration the all-in-one runs with."""
-        return self.data_dir / "tessera.conf"
+        """The API-level configuration (what ``tessera-manage`` is run with)."""
+        return self.etc / "api.conf"
+
+    @property
+    def etc(self) -> Path:
+        """Directory of the per-service configuration files."""
+        return self.data_dir.resolve() / "etc"
 
     def database(self, name: str) -> str:
         """SQLite URL of the database called ``name`` (``api``, ``cell1``, ...)."""
@@ -43,41 +57,76 @@ class EmbeddedLayout:
         """``cell1`` .. ``cellN``."""
         return [f"cell{i}" for i in range(1, self.cells + 1)]
 
+    def plan(self) -> DeploymentPlan:
+        """The deployment these files describe."""
+        cells = tuple(
+            CellPlan(
+                name,
+                self.database(name),
+                self.transport(name),
+                tuple(f"{name}-compute{i}" for i in range(1, self.computes_per_cell + 1)),
+            )
+            for name in self.cell_names()
+        )
+        return DeploymentPlan(
+            state_path=self.data_dir.resolve(),
+            api_database=self.database("api"),
+            cell0_database=self.database("cell0"),
+            api_transport=self.transport("api"),
+            notification_transport=self.transport("notifications"),
+            cells=cells,
+            placement={"connection": self.database("placement")},
+            api_port=self.api_port,
+            fake_driver=dict(self.fake_driver),
+            host_fake_driver=dict(self.host_fake_driver),
+        )
 
-def write_config(layout: EmbeddedLayout) -> Path:
-    """Write the API-level configuration file (cell URLs live in cell mappings)."""
-    parser = configparser.ConfigParser(interpolation=None)
-    parser["DEFAULT"] = {
-        "transport_url": layout.transport("api"),
-        "state_path": str(layout.data_dir.resolve()),
-    }
-    parser["api_database"] = {"connection": layout.database("api")}
-    parser["database"] = {"connection": layout.database("cell0")}
-    layout.data_dir.mkdir(parents=True, exist_ok=True)
-    with layout.config_file.open("w") as handle:
-        parser.write(handle)
-    return layout.config_file
+
+def write_configs(layout: EmbeddedLayout) -> DeploymentPlan:
+    """Write every service's configuration file; return the plan they came from."""
+    plan = layout.plan()
+    configs.write(layout.config_file, configs.api_level(plan))
+    for cell in plan.cells:
+        configs.write(
+            layout.etc / f"{cell.name}-conductor.conf", configs.cell_conductor(plan, cell)
+        )
+        for host in cell.computes:
+            configs.write(layout.etc / f"{host}.conf", configs.compute(plan, cell, host))
+    return plan
 
 
-def prepare(layout: EmbeddedLayout, run: Callable[..., int] = manage.main) -> None:
+def _manage(*argv: str) -> int:
+    return manage.main(list(argv))
+
+
+def prepare(layout: EmbeddedLayout, run: Callable[..., int] = _manage) -> DeploymentPlan:
     """Create and map every database of the embedded cloud (safe to repeat)."""
-    conf = str(write_config(layout))
+    plan = write_configs(layout)
+    conf = str(layout.config_file)
     steps: list[list[str]] = [
         ["api_db", "sync"],
-        ["cell_v2", "map_cell0", "--database_connection", layout.database("cell0")],
+        ["cell_v2", "map_cell0", "--database_connection", plan.cell0_database],
         ["db", "sync", "--local_cell"],
     ]
     for step in steps:
         _check(run("--config-file", conf, *step), step)
-    for name in layout.cell_names():
-        _create_cell(run, conf, layout, name)
+    for cell in plan.cells:
+        _create_cell(run, conf, cell)
+    return plan
 
 
-def _create_cell(run: Callable[..., int], conf: str, layout: EmbeddedLayout, name: str) -> None:
-    url = layout.database(name)
+def _create_cell(run: Callable[..., int], conf: str, cell: CellPlan) -> None:
     _check(
-        run("--config-file", conf, "db", "sync", "--local_cell", "--database_connection", url),
-        ["db", "sync", name],
+        run(
+            "--config-file",
+            conf,
+            "db",
+            "sync",
+            "--local_cell",
+            "--database_connection",
+            cell.database,
+        ),
+        ["db", "sync", cell.name],
     )
     code = run(
         "--config-file",
@@ -85,15 +134,15 @@ def _create_cell(run: Callable[..., int], conf: str, layout: EmbeddedLayout, nam
         "cell_v2",
         "create_cell",
         "--name",
-        name,
+        cell.name,
         "--transport-url",
-        layout.transport(name),
+        cell.transport,
         "--database_connection",
-        url,
+        cell.database,
     )
     # 2: a cell with these URLs exists already (a second start).
     if code not in (0, 2):
-        _check(code, ["cell_v2", "create_cell", name])
+        _check(code, ["cell_v2", "create_cell", cell.name])
 
 
 def _check(code: int, step: list[str]) -> None:

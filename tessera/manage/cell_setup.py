@@ -9,11 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from tessera.cells import instance_backfill
 from tessera.db import migration
-from tessera.db.engines import parse_url
 from tessera.db.errors import DatabaseError
 from tessera.manage import transport
 from tessera.manage.context import ManageContext
-from tessera.manage.errors import CommandError
+from tessera.manage.errors import ConfigError
 from tessera.objects import cell_mapping, compute_node, host_mapping
 from tessera.objects.cell_mapping import CellMapping
 from tessera.urls.mask import mask_password
@@ -22,20 +21,22 @@ from tessera.urls.mask import mask_password
 def cell0_url_from(connection: str) -> str:
     """cell0's database URL derived from this cell's: ``<database>_cell0``.
 
-    A SQLite file keeps its extension (``x.db`` -> ``x_cell0.db``).
+    Only the database name changes; driver and query stay as the operator wrote
+    them. A SQLite file keeps its extension (``x.db`` -> ``x_cell0.db``).
     """
-    url = parse_url(connection) if "://" in connection else None
+    try:
+        url = sa.make_url(connection)
+    except (sa.exc.ArgumentError, ValueError):
+        url = None
     if url is None or not url.database:
-        raise CommandError(f"Cannot derive a cell0 database from {mask_password(connection)!r}.")
+        raise ConfigError(f"Cannot derive a cell0 database from {mask_password(connection)!r}.")
     database = url.database
     stem, dot, ext = database.rpartition(".")
     if url.get_backend_name() == "sqlite" and dot and "/" not in ext:
         database = f"{stem}_cell0.{ext}"
     else:
         database = f"{database}_cell0"
-    original = connection.split("://", 1)[0]
-    rendered = url.set(database=database).render_as_string(hide_password=False)
-    return original + "://" + rendered.split("://", 1)[1]
+    return url.set(database=database).render_as_string(hide_password=False)
 
 
 def ensure_cell0(ctx: ManageContext, url: str) -> cell_mapping.CellMapping:
@@ -61,7 +62,7 @@ def simple_cell_setup(ctx: ManageContext, args: argparse.Namespace) -> int:
         return 1
     local = ctx.conf.database.connection
     if not local:
-        raise CommandError("[database] connection is not set in the configuration file.")
+        raise ConfigError("[database] connection is not set in the configuration file.")
     cell0 = ensure_cell0(ctx, cell0_url_from(local))
     try:
         migration.upgrade(ctx.databases.engine(cell0.database_connection or ""), "main")

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from tessera.db import migration
 from tessera.db.engines import Databases
-from tessera.manage.errors import CommandError
+from tessera.manage.errors import ConfigError
 from tessera.objects import cell_mapping
 from tessera.objects.cell_mapping import CellMapping, URLBases
 
@@ -38,13 +38,13 @@ class ManageContext:
         """The API database, connected and checked to have a schema."""
         url = self.conf.api_database.connection
         if not url:
-            raise CommandError("[api_database] connection is not set in the configuration file.")
+            raise ConfigError("[api_database] connection is not set in the configuration file.")
         return self._checked_engine(url, "api", "API database")
 
     def cell_engine(self, cell: CellMapping) -> Engine:
         """A cell's database, connected and checked to have a schema."""
         if not cell.database_connection:
-            raise CommandError(f"Cell {cell.identity} has no database connection.")
+            raise ConfigError(f"Cell {cell.identity} has no database connection.")
         label = f"database of cell {cell.name or cell.uuid}"
         return self._checked_engine(cell.database_connection, "main", label)
 
@@ -52,7 +52,7 @@ class ManageContext:
         """This host's own cell database (``[database] connection``)."""
         url = self.conf.database.connection
         if not url:
-            raise CommandError("[database] connection is not set in the configuration file.")
+            raise ConfigError("[database] connection is not set in the configuration file.")
         return self._checked_engine(url, "main", "database in [database] connection")
 
     def _checked_engine(self, url: str, schema: migration.Schema, label: str) -> Engine:

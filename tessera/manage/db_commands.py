@@ -8,7 +8,7 @@ from typing import Any
 from tessera.db import migration
 from tessera.db.errors import DatabaseError
 from tessera.manage.context import ManageContext
-from tessera.manage.errors import CommandError
+from tessera.manage.errors import CommandError, ConfigError
 from tessera.objects import cell_mapping
 from tessera.objects.errors import CellMappingNotFound
 
@@ -53,7 +53,7 @@ def register(categories: Any) -> None:
 def _api_url(ctx: ManageContext) -> str:
     url: str | None = ctx.conf.api_database.connection
     if not url:
-        raise CommandError("[api_database] connection is not set in the configuration file.")
+        raise ConfigError("[api_database] connection is not set in the configuration file.")
     return url
 
 
@@ -72,7 +72,7 @@ def api_db_version(ctx: ManageContext, args: argparse.Namespace) -> int:
 def _local_url(ctx: ManageContext, args: argparse.Namespace) -> str:
     url: str | None = args.database_connection or ctx.conf.database.connection
     if not url:
-        raise CommandError(
+        raise ConfigError(
             "[database] connection is not set in the configuration file "
             "and --database_connection was not given."
         )

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.db.api import models
-from tessera.db.bulk import insert_ignore
+from tessera.db.bulk import insert_ignore_returning
 from tessera.db.types import table_of
 from tessera.objects.cell_mapping import TABLE as CELLS
 from tessera.objects.cell_mapping import CellMapping, URLBases, from_row
@@ -31,14 +31,14 @@ class HostMapping:
 
 
 def _joined() -> sa.Select[Any]:
-    cell_cols = [c.label(f"cell_{c.name}") for c in CELLS.c]
+    cell_cols = [c.label(f"cm_{c.name}") for c in CELLS.c]
     return sa.select(TABLE.c.id, TABLE.c.host, *cell_cols).join(
         CELLS, TABLE.c.cell_id == CELLS.c.id
     )
 
 
 def _from_joined(row: Any, bases: URLBases) -> HostMapping:
-    cell_row = {c.name: row._mapping[f"cell_{c.name}"] for c in CELLS.c}
+    cell_row = {c.name: row._mapping[f"cm_{c.name}"] for c in CELLS.c}
     return HostMapping(row.id, row.host, from_row(cell_row, bases))
 
 
@@ -74,12 +74,11 @@ def count_by_cell(conn: sa.Connection, cell_id: int) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-def create_many(conn: sa.Connection, cell_id: int, hosts: Iterable[str]) -> int:
-    """Map ``hosts`` to the cell, skipping any host mapped meanwhile; return rows added."""
+def create_many(conn: sa.Connection, cell_id: int, hosts: Iterable[str]) -> list[str]:
+    """Map ``hosts`` to the cell, skipping any host mapped meanwhile; return those added."""
     rows = [{"host": host, "cell_id": cell_id} for host in hosts]
-    if not rows:
-        return 0
-    return insert_ignore(conn, TABLE, rows)
+    added: list[str] = insert_ignore_returning(conn, TABLE, rows, TABLE.c.host)
+    return added
 
 
 def delete(conn: sa.Connection, host: str) -> None:

@@ -145,9 +145,10 @@ class Instance:
     def __getattr__(self, name: str) -> Any:
         # Columns read like attributes: ``instance.vm_state``.
         values = self.__dict__.get("values")
-        if values is None or name not in values:
+        if values is None or (name not in values and name not in _COLUMNS):
             raise AttributeError(name)
-        return values[name]
+        # A column a partial record (a build request's) lacks reads as NULL.
+        return values.get(name)
 
     @property
     def deleted(self) -> bool:

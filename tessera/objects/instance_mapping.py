@@ -50,7 +50,7 @@ class NewMapping:
 
 def get_by_instance_uuid(conn: sa.Connection, uuid: str, bases: URLBases) -> InstanceMapping:
     """The mapping of ``uuid`` with its cell (one query), or InstanceMappingNotFound."""
-    cell_cols = [c.label(f"cell_{c.name}") for c in CELLS.c]
+    cell_cols = [c.label(f"cm_{c.name}") for c in CELLS.c]
     stmt = (
         sa.select(TABLE, *cell_cols)
         .join(CELLS, TABLE.c.cell_id == CELLS.c.id, isouter=True)
@@ -65,7 +65,7 @@ def get_by_instance_uuid(conn: sa.Connection, uuid: str, bases: URLBases) -> Ins
 def _from_joined(row: Any, bases: URLBases) -> InstanceMapping:
     cell = None
     if row["cell_id"] is not None:
-        cell = from_row({c.name: row[f"cell_{c.name}"] for c in CELLS.c}, bases)
+        cell = from_row({c.name: row[f"cm_{c.name}"] for c in CELLS.c}, bases)
     return InstanceMapping(
         row["id"],
         row["instance_uuid"],

@@ -35,10 +35,17 @@ def _global_only_opts() -> Iterable[tuple[str, list[cfg.Opt]]]:
 def register_messaging_opts(conf: cfg.ConfigOpts) -> None:
     """Register on ``conf`` the oslo.messaging options it otherwise only puts on ``cfg.CONF``.
 
-    Idempotent: registering the same option objects twice is a no-op in oslo.config.
+    Also registers ``[oslo_messaging_notifications]`` up front, so services can
+    read where notifications go before any Notifier exists. Idempotent:
+    registering the same option objects twice is a no-op in oslo.config.
     """
     for group, opts in _global_only_opts():
         conf.register_opts(opts, group=group)
+    from oslo_messaging import opts as messaging_opts
+
+    for group, opts in messaging_opts.list_opts():
+        if group == "oslo_messaging_notifications":
+            conf.register_opts(list(opts), group=group)
 
 
 def messaging_conf(args: list[str] | None = None) -> cfg.ConfigOpts:

@@ -1,0 +1,42 @@
+"""The WSGI app: routes, auth, microversions and error rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from tessera.api import errors, flavors, microversions, servers, versions
+from tessera.api.auth import NoAuthMiddleware
+from tessera.api.deps import APIDeps
+
+
+class VersionMiddleware:
+    """Negotiates the microversion and stamps it on every response."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.version = microversions.Version.parse(microversions.MIN_VERSION)
+        req.context.version = microversions.requested(req)
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        version = getattr(req.context, "version", None)
+        if version is not None and req.path.startswith("/v2.1"):
+            microversions.set_headers(resp, version)
+
+
+def build_app(deps: APIDeps) -> falcon.App[falcon.Request, falcon.Response]:
+    """The compute API over ``deps``."""
+    middleware: list[Any] = [VersionMiddleware(), NoAuthMiddleware()]
+    app = falcon.App(middleware=middleware)
+    app.req_options.strip_url_path_trailing_slash = True
+    errors.install(app)
+    app.add_route("/", versions.Root())
+    app.add_route("/v2.1", versions.V21())
+    app.add_route("/v2.1/servers", servers.ServerCollection(deps))
+    app.add_route("/v2.1/servers/{server_id}", servers.ServerItem(deps))
+    app.add_route("/v2.1/flavors", flavors.FlavorList(deps, detail=False))
+    app.add_route("/v2.1/flavors/detail", flavors.FlavorList(deps, detail=True))
+    app.add_route("/v2.1/flavors/{flavor_id}", flavors.FlavorItem(deps))
+    return app

@@ -1,0 +1,92 @@
+"""``/servers``: create, show, delete."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+import falcon
+
+from tessera.api import request, validation
+from tessera.api.deps import APIDeps
+from tessera.api.errors import bad_request, not_found
+from tessera.api.schemas import servers as schemas
+from tessera.api.views import servers as views
+from tessera.compute.api import ServerRequest
+from tessera.objects.errors import InstanceNotFound
+from tessera.objects.flavor import FlavorNotFound
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuidlib.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _server_request(data: dict[str, object]) -> ServerRequest:
+    server = data["server"]
+    assert isinstance(server, dict)
+    min_count, max_count = int(server.get("min_count", 1)), int(server.get("max_count", 1))
+    if min_count > max_count:
+        raise bad_request("min_count must be <= max_count")
+    return ServerRequest(
+        name=server["name"],
+        flavor_id=str(server["flavorRef"]).rsplit("/")[-1],
+        image_ref=server.get("imageRef") or None,
+        min_count=min_count,
+        max_count=max_count,
+        availability_zone=server.get("availability_zone"),
+        metadata=dict(server.get("metadata") or {}),
+        key_name=server.get("key_name"),
+        description=server.get("description"),
+    )
+
+
+class ServerCollection:
+    """``POST /servers``."""
+
+    def __init__(self, deps: APIDeps) -> None:
+        self._deps = deps
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        spec = _server_request(validation.body(req, schemas.CREATE))
+        try:
+            created = self._deps.servers.create(request.ctx(req), spec)
+        except FlavorNotFound:
+            raise bad_request(f"Flavor {spec.flavor_id} could not be found.") from None
+        resp.status = falcon.HTTP_202
+        resp.media = {"server": views.created(created[0], request.base_url(req))}
+        resp.set_header(
+            "Location", views.links(request.base_url(req), "servers", created[0].uuid)[0]["href"]
+        )
+
+
+class ServerItem:
+    """``GET`` and ``DELETE /servers/{server_id}``."""
+
+    def __init__(self, deps: APIDeps) -> None:
+        self._deps = deps
+
+    def _uuid(self, server_id: str) -> str:
+        if not _is_uuid(server_id):
+            raise not_found(f"Instance {server_id} could not be found.")
+        return server_id
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+        try:
+            view = self._deps.servers.get(request.ctx(req), self._uuid(server_id))
+        except InstanceNotFound as exc:
+            raise not_found(str(exc)) from None
+        resp.media = {
+            "server": views.show(
+                request.ctx(req), view, request.version(req), request.base_url(req)
+            )
+        }
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+        try:
+            self._deps.servers.delete(request.ctx(req), self._uuid(server_id))
+        except InstanceNotFound as exc:
+            raise not_found(str(exc)) from None
+        resp.status = falcon.HTTP_204

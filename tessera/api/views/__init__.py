@@ -1,0 +1,1 @@
+"""How records are rendered in API responses, per microversion."""
