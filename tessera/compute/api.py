@@ -13,6 +13,8 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from tessera.cells.targets import CellTargets
 from tessera.conductor.rpcapi import SuperConductorAPI
 from tessera.context import RequestContext
@@ -73,6 +75,15 @@ class ServerAPI:
         self._targets = targets
         self._conductor = conductor
         self._placement = placement
+
+    @property
+    def api_engine(self) -> Engine:
+        """The API database."""
+        return self._targets.api_engine
+
+    def reload(self) -> None:
+        """Re-read cell mappings now (SIGHUP)."""
+        self._targets.reload()
 
     def create(self, ctx: RequestContext, request: ServerRequest) -> list[Instance]:
         """Record the servers as build requests and hand them to the super conductor."""

@@ -18,19 +18,15 @@ from pathlib import Path
 from oslo_config import cfg
 
 from tessera import conf as tessera_conf
-from tessera.api.app import build_app
-from tessera.api.deps import APIDeps
 from tessera.api.server import APIServer
-from tessera.cells.targets import CellTargets
+from tessera.api.wiring import build_api_server, build_server_api
 from tessera.cmd import manage
 from tessera.compute.api import ServerAPI
 from tessera.compute.service import build_compute_service
-from tessera.conductor.rpcapi import SuperConductorAPI
 from tessera.conductor.service import build_conductor_service
 from tessera.db.engines import Databases
 from tessera.deploy.embedded import EmbeddedLayout
 from tessera.objects import flavor
-from tessera.objects.cell_mapping import URLBases
 from tessera.placement.client import PlacementClient
 from tessera.placement.embedded import EmbeddedPlacement, open_embedded
 from tessera.rpc.registry import TransportRegistry
@@ -112,14 +108,8 @@ class EmbeddedCloud:
 
     def _start_rest(self, client: PlacementClient) -> None:
         conf, runtime = self._load(self.layout.config_file)
-        api_engine = runtime.databases.engine(conf.api_database.connection)
-        targets = CellTargets(
-            api_engine, runtime.databases, runtime.transports, URLBases.from_conf(conf)
-        )
-        conductor = SuperConductorAPI(runtime.transports.rpc(conf.transport_url))
-        self.server_api = ServerAPI(targets, conductor, client)
-        app = build_app(APIDeps(self.server_api, api_engine))
-        self.api_server = APIServer(app, conf.api.listen, conf.api.port)
+        self.server_api = build_server_api(conf, runtime.transports, runtime.databases, client)
+        self.api_server = build_api_server(conf, self.server_api)
         self.api_server.start()
 
     def discover_hosts(self) -> None:

@@ -1,0 +1,41 @@
+"""Assembling the REST API from an API-level configuration."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from tessera.api.app import build_app
+from tessera.api.deps import APIDeps
+from tessera.api.server import APIServer
+from tessera.cells.targets import CellTargets
+from tessera.compute.api import ServerAPI
+from tessera.conductor.rpcapi import SuperConductorAPI
+from tessera.db.engines import Databases
+from tessera.objects.cell_mapping import URLBases
+from tessera.placement.client import PlacementClient
+from tessera.rpc.registry import TransportRegistry
+
+
+def build_server_api(
+    conf: cfg.ConfigOpts,
+    transports: TransportRegistry,
+    databases: Databases,
+    placement: PlacementClient,
+) -> ServerAPI:
+    """What the handlers call, over the API database, the cells and the super conductor."""
+    api_engine = databases.engine(conf.api_database.connection)
+    targets = CellTargets(
+        api_engine,
+        databases,
+        transports,
+        URLBases.from_conf(conf),
+        rpc_timeout=conf.rpc_call_timeout,
+    )
+    conductor = SuperConductorAPI(transports.rpc(conf.transport_url), conf.rpc_call_timeout)
+    return ServerAPI(targets, conductor, placement)
+
+
+def build_api_server(conf: cfg.ConfigOpts, servers: ServerAPI) -> APIServer:
+    """The threaded HTTP server of the compute API (not started)."""
+    app = build_app(APIDeps(servers, servers.api_engine))
+    return APIServer(app, conf.api.listen, conf.api.port, threads=conf.api.workers)
