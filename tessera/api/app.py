@@ -6,7 +6,7 @@ from typing import Any
 
 import falcon
 
-from tessera.api import errors, flavors, microversions, servers, versions
+from tessera.api import errors, flavors, identity, microversions, servers, versions
 from tessera.api.auth import NoAuthMiddleware
 from tessera.api.deps import APIDeps
 
@@ -39,4 +39,5 @@ def build_app(deps: APIDeps) -> falcon.App[falcon.Request, falcon.Response]:
     app.add_route("/v2.1/flavors", flavors.FlavorList(deps, detail=False))
     app.add_route("/v2.1/flavors/detail", flavors.FlavorList(deps, detail=True))
     app.add_route("/v2.1/flavors/{flavor_id}", flavors.FlavorItem(deps))
+    identity.install(app)
     return app

@@ -8,6 +8,8 @@ from tessera.api.errors import APIError
 from tessera.context import RequestContext
 
 UNAUTHENTICATED_PATHS = ("/", "/v2.1", "/v2.1/")
+# Services that authenticate requests themselves (version documents, token issue).
+SELF_AUTHENTICATED_PREFIXES = ("/identity", "/image")
 
 
 def context_from_token(token: str, request_id: str | None = None) -> RequestContext:
@@ -32,7 +34,7 @@ class NoAuthMiddleware:
         resource: object,
         params: dict[str, object],
     ) -> None:
-        if req.path in UNAUTHENTICATED_PATHS:
+        if req.path in UNAUTHENTICATED_PATHS or req.path.startswith(SELF_AUTHENTICATED_PREFIXES):
             return
         token = req.get_header("X-Auth-Token")
         if not token:

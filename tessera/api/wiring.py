@@ -11,7 +11,6 @@ from tessera.cells.targets import CellTargets
 from tessera.compute.api import ServerAPI
 from tessera.conductor.rpcapi import SuperConductorAPI
 from tessera.db.engines import Databases
-from tessera.objects.cell_mapping import URLBases
 from tessera.placement.client import PlacementClient
 from tessera.rpc.registry import TransportRegistry
 
@@ -23,14 +22,7 @@ def build_server_api(
     placement: PlacementClient,
 ) -> ServerAPI:
     """What the handlers call, over the API database, the cells and the super conductor."""
-    api_engine = databases.engine(conf.api_database.connection)
-    targets = CellTargets(
-        api_engine,
-        databases,
-        transports,
-        URLBases.from_conf(conf),
-        rpc_timeout=conf.rpc_call_timeout,
-    )
+    targets = CellTargets.from_conf(conf, databases, transports)
     conductor = SuperConductorAPI(transports.rpc(conf.transport_url), conf.rpc_call_timeout)
     return ServerAPI(targets, conductor, placement)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
+from oslo_config import cfg
 from sqlalchemy.engine import Engine
 
 from tessera.compute.rpcapi import ComputeAPI
@@ -41,6 +42,19 @@ class CellTargets:
         self._cells: dict[str, CellMapping] = {}
         self._loaded_at = 0.0
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_conf(
+        cls, conf: cfg.ConfigOpts, databases: Databases, transports: TransportRegistry
+    ) -> CellTargets:
+        """Targets of an API-level service: its ``[api_database]`` and URL bases."""
+        return cls(
+            databases.engine(conf.api_database.connection),
+            databases,
+            transports,
+            URLBases.from_conf(conf),
+            rpc_timeout=conf.rpc_call_timeout,
+        )
 
     @property
     def bases(self) -> URLBases:

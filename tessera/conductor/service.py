@@ -16,7 +16,6 @@ from tessera.conductor.rpcapi import TOPIC
 from tessera.conductor.super_manager import SuperConductorManager
 from tessera.conductor.tasks.build import BuildDeps
 from tessera.db.engines import Databases
-from tessera.objects.cell_mapping import URLBases
 from tessera.placement.client import PlacementClient
 from tessera.rpc.registry import TransportRegistry
 from tessera.scheduler.rpcapi import SchedulerAPI
@@ -70,15 +69,8 @@ def _super(
     databases: Databases,
     placement: PlacementClient,
 ) -> Service:
-    api_engine = databases.engine(conf.api_database.connection)
     transport = transports.rpc(conf.transport_url)
-    targets = CellTargets(
-        api_engine,
-        databases,
-        transports,
-        URLBases.from_conf(conf),
-        rpc_timeout=conf.rpc_call_timeout,
-    )
+    targets = CellTargets.from_conf(conf, databases, transports)
     deps = BuildDeps(targets, SchedulerAPI(transport, conf.rpc_call_timeout), placement, conf.host)
     reporter = DirectReporter(databases.engine(conf.database.connection), conf.host, BINARY, TOPIC)
     return Service(

@@ -1,10 +1,10 @@
 """Engines of the cells' databases, created without connecting.
 
-``tessera.db.engines.Databases.engine`` connects (with retries) while holding
-its process-wide lock, so one unreachable cell would hold up every other
-cell's first query. The scheduler must never stall on a down cell, so it keeps
-its own engines: creating one is instant, and a dead database only fails (or
-times out) inside that cell's scatter-gather thread.
+``tessera.db.engines.Databases.engine`` connects eagerly and retries a dead
+database ``[database] max_retries`` times before answering. The scheduler must
+never wait for that on a request path, so it keeps its own lazy engines: a
+dead cell database only fails (or times out) inside that cell's scatter-gather
+thread, within the per-cell deadline.
 """
 
 from __future__ import annotations
