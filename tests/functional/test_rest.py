@@ -124,3 +124,37 @@ def test_version_documents_need_no_token(cloud: EmbeddedCloud) -> None:
     assert [v["id"] for v in body["versions"]] == ["v2.0", "v2.1"]
     status, _, body = request(cloud, "GET", "/v2.1", headers={"X-Other": "1"})
     assert body["version"]["min_version"] == "2.1"
+
+
+def test_password_login_returns_a_token_and_a_catalog(cloud: EmbeddedCloud) -> None:
+    status, _, body = request(cloud, "GET", "/identity/v3", headers={"X-Other": "1"})
+    assert status == 200 and body["version"]["id"].startswith("v3")
+    login = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": "alice", "domain": {"name": "Default"}, "password": "secret"}
+                },
+            },
+            "scope": {"project": {"name": "web", "domain": {"name": "Default"}}},
+        }
+    }
+    status, headers, body = request(
+        cloud, "POST", "/identity/v3/auth/tokens", login, headers={"X-Other": "1"}
+    )
+    assert status == 201
+    token = headers["X-Subject-Token"]
+    assert token == "alice:web"
+    kinds = {entry["type"] for entry in body["token"]["catalog"]}
+    assert {"compute", "image", "identity"} <= kinds
+    status, _, flavors = request(cloud, "GET", "/v2.1/flavors", headers={"X-Auth-Token": token})
+    assert status == 200 and flavors["flavors"]
+
+
+def test_a_login_without_a_user_is_refused(cloud: EmbeddedCloud) -> None:
+    login = {"auth": {"identity": {"methods": ["password"], "password": {"user": {}}}}}
+    status, _, _ = request(
+        cloud, "POST", "/identity/v3/auth/tokens", login, headers={"X-Other": "1"}
+    )
+    assert status == 401
