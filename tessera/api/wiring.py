@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from oslo_config import cfg
 
 from tessera.api.app import build_app
@@ -11,6 +13,8 @@ from tessera.cells.targets import CellTargets
 from tessera.compute.api import ServerAPI
 from tessera.conductor.rpcapi import SuperConductorAPI
 from tessera.db.engines import Databases
+from tessera.image import ImageService
+from tessera.image import install as install_images
 from tessera.placement.client import PlacementClient
 from tessera.rpc.registry import TransportRegistry
 
@@ -27,7 +31,13 @@ def build_server_api(
     return ServerAPI(targets, conductor, placement)
 
 
-def build_api_server(conf: cfg.ConfigOpts, servers: ServerAPI) -> APIServer:
-    """The threaded HTTP server of the compute API (not started)."""
+def image_service(conf: cfg.ConfigOpts) -> ImageService:
+    """The built-in image service, storing under ``<state_path>/images``."""
+    return ImageService(Path(conf.state_path) / "images")
+
+
+def build_api_server(conf: cfg.ConfigOpts, servers: ServerAPI, images: ImageService) -> APIServer:
+    """The threaded HTTP server of the compute, image and identity APIs (not started)."""
     app = build_app(APIDeps(servers, servers.api_engine))
+    install_images(app, images)
     return APIServer(app, conf.api.listen, conf.api.port, threads=conf.api.workers)

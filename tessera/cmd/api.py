@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Sequence
 
-from tessera.api.wiring import build_api_server, build_server_api
+from tessera.api.wiring import build_api_server, build_server_api, image_service
 from tessera.cmd import runner
 from tessera.rpc.registry import TransportRegistry
 
@@ -20,7 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     placement, release = runner.placement_client(conf)
     transports, dbs = TransportRegistry(conf), runner.databases(conf)
     servers = build_server_api(conf, transports, dbs, placement)
-    server = build_api_server(conf, servers)
+    images = image_service(conf)
+    server = build_api_server(conf, servers, images)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -34,5 +35,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
         transports.cleanup()
         dbs.dispose()
+        images.close()
         release()
     return 0

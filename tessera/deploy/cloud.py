@@ -19,13 +19,15 @@ from oslo_config import cfg
 
 from tessera import conf as tessera_conf
 from tessera.api.server import APIServer
-from tessera.api.wiring import build_api_server, build_server_api
+from tessera.api.wiring import build_api_server, build_server_api, image_service
 from tessera.cmd import manage
 from tessera.compute.api import ServerAPI
 from tessera.compute.service import build_compute_service
 from tessera.conductor.service import build_conductor_service
 from tessera.db.engines import Databases
 from tessera.deploy.embedded import EmbeddedLayout
+from tessera.image import ImageService
+from tessera.image.seed import seed_cirros
 from tessera.objects import flavor
 from tessera.placement.client import PlacementClient
 from tessera.placement.embedded import EmbeddedPlacement, open_embedded
@@ -61,6 +63,8 @@ class EmbeddedCloud:
     """The REST API server."""
     server_api: ServerAPI | None = None
     """What the REST API calls (also handy for tests)."""
+    images: ImageService | None = None
+    """The built-in image service (with a ``cirros`` image)."""
     _runtimes: list[_Runtime] = field(default_factory=list)
 
     def _load(self, path: Path) -> tuple[cfg.ConfigOpts, _Runtime]:
@@ -109,7 +113,9 @@ class EmbeddedCloud:
     def _start_rest(self, client: PlacementClient) -> None:
         conf, runtime = self._load(self.layout.config_file)
         self.server_api = build_server_api(conf, runtime.transports, runtime.databases, client)
-        self.api_server = build_api_server(conf, self.server_api)
+        self.images = image_service(conf)
+        seed_cirros(self.images)
+        self.api_server = build_api_server(conf, self.server_api, self.images)
         self.api_server.start()
 
     def discover_hosts(self) -> None:
@@ -131,6 +137,9 @@ class EmbeddedCloud:
             runtime.transports.cleanup()
             runtime.databases.dispose()
         self._runtimes.clear()
+        if self.images is not None:
+            self.images.close()
+            self.images = None
         if self.placement is not None:
             self.placement.close()
             self.placement = None
