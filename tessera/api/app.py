@@ -9,6 +9,8 @@ import falcon
 from tessera.api import errors, flavors, identity, microversions, servers, versions
 from tessera.api.auth import NoAuthMiddleware
 from tessera.api.deps import APIDeps
+from tessera.policies.enforcer import Policy
+from tessera.policies.middleware import PolicyMiddleware
 
 
 class VersionMiddleware:
@@ -26,9 +28,16 @@ class VersionMiddleware:
             microversions.set_headers(resp, version)
 
 
-def build_app(deps: APIDeps) -> falcon.App[falcon.Request, falcon.Response]:
-    """The compute API over ``deps``."""
-    middleware: list[Any] = [VersionMiddleware(), NoAuthMiddleware()]
+def build_app(
+    deps: APIDeps, policy: Policy | None = None
+) -> falcon.App[falcon.Request, falcon.Response]:
+    """The compute API over ``deps``; ``policy`` comes from the API's configuration
+    (the defaults in code when None)."""
+    middleware: list[Any] = [
+        VersionMiddleware(),
+        NoAuthMiddleware(),
+        PolicyMiddleware(policy if policy is not None else Policy()),
+    ]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)

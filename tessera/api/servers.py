@@ -11,9 +11,10 @@ from tessera.api.deps import APIDeps
 from tessera.api.errors import bad_request, not_found
 from tessera.api.schemas import servers as schemas
 from tessera.api.views import servers as views
-from tessera.compute.api import ServerRequest
+from tessera.compute.api import ServerRequest, ServerView
 from tessera.objects.errors import InstanceNotFound
 from tessera.objects.flavor import FlavorNotFound
+from tessera.policies import servers as policies
 
 
 def _is_uuid(value: str) -> bool:
@@ -22,6 +23,11 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _target(view: ServerView) -> dict[str, str | None]:
+    """What a server's policy checks test: its owners."""
+    return {"project_id": view.instance.project_id, "user_id": view.instance.user_id}
 
 
 def _server_request(data: dict[str, object]) -> ServerRequest:
@@ -51,8 +57,15 @@ class ServerCollection:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         spec = _server_request(validation.body(req, schemas.CREATE))
+        caller = request.ctx(req)
+        target = {
+            "project_id": caller.project_id,
+            "user_id": caller.user_id,
+            "availability_zone": spec.availability_zone,
+        }
+        request.authorize(req, policies.CREATE, target)
         try:
-            created = self._deps.servers.create(request.ctx(req), spec)
+            created = self._deps.servers.create(caller, spec)
         except FlavorNotFound:
             raise bad_request(f"Flavor {spec.flavor_id} could not be found.") from None
         resp.status = falcon.HTTP_202
@@ -73,11 +86,17 @@ class ServerItem:
             raise not_found(f"Instance {server_id} could not be found.")
         return server_id
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+    def _view(self, req: falcon.Request, server_id: str) -> ServerView:
+        # Looked up before any policy check: the server API answers 404 for another
+        # project's server, so a 403 can never reveal that it exists.
         try:
-            view = self._deps.servers.get(request.ctx(req), self._uuid(server_id))
+            return self._deps.servers.get(request.ctx(req), self._uuid(server_id))
         except InstanceNotFound as exc:
             raise not_found(str(exc)) from None
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+        view = self._view(req, server_id)
+        request.authorize(req, policies.SHOW, _target(view))
         resp.media = {
             "server": views.show(
                 request.ctx(req), view, request.version(req), request.base_url(req)
@@ -85,6 +104,7 @@ class ServerItem:
         }
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+        request.authorize(req, policies.DELETE, _target(self._view(req, server_id)))
         try:
             self._deps.servers.delete(request.ctx(req), self._uuid(server_id))
         except InstanceNotFound as exc:

@@ -16,6 +16,7 @@ from tessera.db.engines import Databases
 from tessera.image import ImageService
 from tessera.image import install as install_images
 from tessera.placement.client import PlacementClient
+from tessera.policies.enforcer import Policy
 from tessera.rpc.registry import TransportRegistry
 
 
@@ -38,6 +39,6 @@ def image_service(conf: cfg.ConfigOpts) -> ImageService:
 
 def build_api_server(conf: cfg.ConfigOpts, servers: ServerAPI, images: ImageService) -> APIServer:
     """The threaded HTTP server of the compute, image and identity APIs (not started)."""
-    app = build_app(APIDeps(servers, servers.api_engine))
+    app = build_app(APIDeps(servers, servers.api_engine), Policy(conf))
     install_images(app, images)
     return APIServer(app, conf.api.listen, conf.api.port, threads=conf.api.workers)
