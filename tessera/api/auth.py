@@ -7,7 +7,7 @@ import falcon
 from tessera.api.errors import APIError
 from tessera.context import RequestContext
 
-UNAUTHENTICATED_PATHS = ("/", "/v2.1", "/v2.1/")
+UNAUTHENTICATED_PATHS = ("/", "/v2.1", "/v2.1/", "/network", "/network/")
 # Services that authenticate requests themselves (version documents, token issue).
 SELF_AUTHENTICATED_PREFIXES = ("/identity", "/image")
 

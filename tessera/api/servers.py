@@ -8,10 +8,11 @@ import falcon
 
 from tessera.api import request, validation
 from tessera.api.deps import APIDeps
-from tessera.api.errors import bad_request, not_found
+from tessera.api.errors import APIError, bad_request, not_found
 from tessera.api.schemas import servers as schemas
 from tessera.api.views import servers as views
 from tessera.compute.api import ServerRequest, ServerView
+from tessera.network.errors import InvalidNetworkRequest, NetworkError, NetworkNotFound
 from tessera.objects.errors import InstanceNotFound
 from tessera.objects.flavor import FlavorNotFound
 from tessera.policies import servers as policies
@@ -46,6 +47,7 @@ def _server_request(data: dict[str, object]) -> ServerRequest:
         metadata=dict(server.get("metadata") or {}),
         key_name=server.get("key_name"),
         description=server.get("description"),
+        networks=server.get("networks", "auto"),
     )
 
 
@@ -68,6 +70,10 @@ class ServerCollection:
             created = self._deps.servers.create(caller, spec)
         except FlavorNotFound:
             raise bad_request(f"Flavor {spec.flavor_id} could not be found.") from None
+        except (InvalidNetworkRequest, NetworkNotFound) as exc:
+            raise bad_request(str(exc)) from None
+        except NetworkError as exc:  # no addresses left, or too much contention
+            raise APIError(409, str(exc)) from None
         resp.status = falcon.HTTP_202
         resp.media = {"server": views.created(created[0], request.base_url(req))}
         resp.set_header(

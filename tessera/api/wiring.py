@@ -6,15 +6,21 @@ from pathlib import Path
 
 from oslo_config import cfg
 
+from tessera.api import aggregates, availability_zones, hypervisors, services
 from tessera.api.app import build_app
 from tessera.api.deps import APIDeps
 from tessera.api.server import APIServer
+from tessera.api.server_list import install as install_server_list
+from tessera.api.services import HostSettings
 from tessera.cells.targets import CellTargets
 from tessera.compute.api import ServerAPI
+from tessera.compute.multi_cell_list import ServerLister
 from tessera.conductor.rpcapi import SuperConductorAPI
 from tessera.db.engines import Databases
 from tessera.image import ImageService
 from tessera.image import install as install_images
+from tessera.network import config as network_config
+from tessera.network.api import install as install_network
 from tessera.placement.client import PlacementClient
 from tessera.policies.enforcer import Policy
 from tessera.rpc.registry import TransportRegistry
@@ -29,7 +35,7 @@ def build_server_api(
     """What the handlers call, over the API database, the cells and the super conductor."""
     targets = CellTargets.from_conf(conf, databases, transports)
     conductor = SuperConductorAPI(transports.rpc(conf.transport_url), conf.rpc_call_timeout)
-    return ServerAPI(targets, conductor, placement)
+    return ServerAPI(targets, conductor, placement, network_config.from_conf(conf, databases))
 
 
 def image_service(conf: cfg.ConfigOpts) -> ImageService:
@@ -39,6 +45,13 @@ def image_service(conf: cfg.ConfigOpts) -> ImageService:
 
 def build_api_server(conf: cfg.ConfigOpts, servers: ServerAPI, images: ImageService) -> APIServer:
     """The threaded HTTP server of the compute, image and identity APIs (not started)."""
-    app = build_app(APIDeps(servers, servers.api_engine), Policy(conf))
+    deps = APIDeps(servers, servers.api_engine)
+    app = build_app(deps, Policy(conf))
+    install_server_list(app, deps, ServerLister.from_conf(conf, servers.targets))
     install_images(app, images)
+    if servers.network is not None:
+        install_network(app, servers.network)
+    settings = HostSettings.from_conf(conf)
+    for resource in (services, hypervisors, aggregates, availability_zones):
+        resource.install(app, deps, servers.targets, settings)
     return APIServer(app, conf.api.listen, conf.api.port, threads=conf.api.workers)

@@ -19,6 +19,7 @@ from tessera.cells.targets import CellTargets
 from tessera.conductor.rpcapi import SuperConductorAPI
 from tessera.context import RequestContext
 from tessera.db.types import utcnow
+from tessera.network.service import NetworkService
 from tessera.objects import build_request, flavor, instance_fault, instance_mapping
 from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
@@ -54,6 +55,8 @@ class ServerRequest:
     """Keypair to inject."""
     description: str | None = None
     """Free text."""
+    networks: Any = "auto"
+    """``auto``, ``none`` or a list of ``{"uuid": <network>}`` (ports to create)."""
 
 
 @dataclass(frozen=True)
@@ -64,17 +67,34 @@ class ServerView:
     """The instance (from its cell, or from its build request while scheduling)."""
     fault: Fault | None = None
     """The latest fault, shown when the server is in ERROR."""
+    addresses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Fixed addresses by network name, as the API shows them."""
 
 
 class ServerAPI:
     """Server operations over the API database and every cell."""
 
     def __init__(
-        self, targets: CellTargets, conductor: SuperConductorAPI, placement: PlacementClient
+        self,
+        targets: CellTargets,
+        conductor: SuperConductorAPI,
+        placement: PlacementClient,
+        network: NetworkService | None = None,
     ) -> None:
         self._targets = targets
         self._conductor = conductor
         self._placement = placement
+        self._network = network
+
+    @property
+    def network(self) -> NetworkService | None:
+        """The built-in network service, if this API has one."""
+        return self._network
+
+    @property
+    def targets(self) -> CellTargets:
+        """The cells this API reaches (shared with the admin resources)."""
+        return self._targets
 
     @property
     def api_engine(self) -> Engine:
@@ -93,11 +113,47 @@ class ServerAPI:
         records = [
             _new_instance(ctx, request, size, reservation, i) for i in range(request.max_count)
         ]
-        with self._targets.api_engine.begin() as conn:
-            for record in records:
-                _record_build(conn, ctx, record, request)
+        self._allocate_ports(ctx, request, records)
+        try:
+            with self._targets.api_engine.begin() as conn:
+                for record in records:
+                    _record_build(conn, ctx, record, request)
+        except Exception:
+            self._release_ports([r.uuid for r in records])
+            raise
         self._conductor.schedule_and_build_instances(ctx, [r.uuid for r in records])
         return records
+
+    def _allocate_ports(
+        self, ctx: RequestContext, request: ServerRequest, records: list[Instance]
+    ) -> None:
+        """Ports first: a request the network cannot serve is refused before it is recorded."""
+        if self._network is None:
+            return
+        self._network.validate_request(ctx.project_id, request.networks)
+        done: list[str] = []
+        try:
+            for record in records:
+                self._network.allocate_for_instance(
+                    record.uuid,
+                    ctx.project_id,
+                    request.networks,
+                    availability_zone=request.availability_zone,
+                )
+                done.append(record.uuid)
+        except Exception:
+            self._release_ports(done)
+            raise
+
+    def _release_ports(self, uuids: list[str]) -> None:
+        if self._network is not None:
+            for uuid in uuids:
+                self._network.deallocate_for_instance(uuid)
+
+    def _addresses(self, uuid: str) -> dict[str, list[dict[str, Any]]]:
+        if self._network is None:
+            return {}
+        return dict(self._network.addresses(uuid))
 
     def get(self, ctx: RequestContext, uuid: str) -> ServerView:
         """The server as its cell has it (or its build request while scheduling)."""
@@ -114,7 +170,7 @@ class ServerAPI:
         with self._targets.engine(mapping.cell).connect() as conn:
             record = instances.get(conn, uuid)
             fault = instance_fault.latest(conn, uuid) if record.vm_state == "error" else None
-        return ServerView(record, fault)
+        return ServerView(record, fault, self._addresses(uuid))
 
     def _mapping(self, ctx: RequestContext, uuid: str) -> instance_mapping.InstanceMapping:
         try:
@@ -144,6 +200,7 @@ class ServerAPI:
     def _delete_unbuilt(self, uuid: str) -> None:
         """We won the race: the conductor will not build it. Drop what it may hold."""
         self._placement.delete_allocations(uuid)
+        self._release_ports([uuid])
         with self._targets.api_engine.begin() as conn:
             mapping = instance_mapping.get_by_instance_uuid(conn, uuid, self._targets.bases)
             cell = mapping.cell
@@ -184,6 +241,7 @@ class ServerAPI:
         with self._targets.engine(cell).begin() as conn:
             instances.soft_delete(conn, uuid)
         self._placement.delete_allocations(uuid)
+        self._release_ports([uuid])
 
 
 def _new_instance(

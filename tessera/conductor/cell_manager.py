@@ -18,6 +18,7 @@ from tessera.compute.rpcapi import ComputeAPI
 from tessera.context import RequestContext
 from tessera.db.main import models
 from tessera.db.types import table_of
+from tessera.network.service import NetworkService
 from tessera.objects import instance as instances
 from tessera.objects import instance_action, instance_fault, service
 from tessera.objects.errors import InstanceNotFound
@@ -49,12 +50,18 @@ class CellConductorManager:
     target = endpoint_target()
 
     def __init__(
-        self, engine: Engine, placement: PlacementClient, compute: ComputeAPI, host: str
+        self,
+        engine: Engine,
+        placement: PlacementClient,
+        compute: ComputeAPI,
+        host: str,
+        network: NetworkService | None = None,
     ) -> None:
         self._engine = engine
         self._placement = placement
         self._compute = compute
         self._host = host
+        self._network = network
 
     # -------------------------------------------------------------- service protocol
     def init_host(self) -> None:
@@ -131,9 +138,11 @@ class CellConductorManager:
             return None
 
     def instance_finish_delete(self, ctxt: RequestContext, uuid: str) -> None:
-        """Soft-delete the instance once its guest and allocations are gone."""
+        """Soft-delete the instance once its guest and allocations are gone; free its ports."""
         with self._engine.begin() as conn:
             instances.soft_delete(conn, uuid)
+        if self._network is not None:
+            self._network.deallocate_for_instance(uuid)
 
     def instance_fault(
         self,

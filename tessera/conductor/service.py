@@ -16,6 +16,7 @@ from tessera.conductor.rpcapi import TOPIC
 from tessera.conductor.super_manager import SuperConductorManager
 from tessera.conductor.tasks.build import BuildDeps
 from tessera.db.engines import Databases
+from tessera.network import config as network_config
 from tessera.placement.client import PlacementClient
 from tessera.rpc.registry import TransportRegistry
 from tessera.scheduler.rpcapi import SchedulerAPI
@@ -50,7 +51,11 @@ def _cell(
     engine = databases.engine(conf.database.connection)
     transport = transports.rpc(conf.transport_url)
     manager = CellConductorManager(
-        engine, placement, ComputeAPI(transport, conf.rpc_call_timeout), conf.host
+        engine,
+        placement,
+        ComputeAPI(transport, conf.rpc_call_timeout),
+        conf.host,
+        network_config.from_conf(conf, databases),
     )
     return Service(
         binary=BINARY,
@@ -71,7 +76,13 @@ def _super(
 ) -> Service:
     transport = transports.rpc(conf.transport_url)
     targets = CellTargets.from_conf(conf, databases, transports)
-    deps = BuildDeps(targets, SchedulerAPI(transport, conf.rpc_call_timeout), placement, conf.host)
+    deps = BuildDeps(
+        targets,
+        SchedulerAPI(transport, conf.rpc_call_timeout),
+        placement,
+        conf.host,
+        network_config.from_conf(conf, databases),
+    )
     reporter = DirectReporter(databases.engine(conf.database.connection), conf.host, BINARY, TOPIC)
     return Service(
         binary=BINARY,

@@ -8,7 +8,16 @@ from typing import Any
 
 from oslo_config import cfg
 
-from tessera.conf import api, compute, database, default, placement, scheduler, service
+from tessera.conf import (
+    api,
+    compute,
+    database,
+    default,
+    network,
+    placement,
+    scheduler,
+    service,
+)
 
 _GROUPS: list[tuple[str, list[cfg.Opt]]] = [
     (default.GROUP, default.OPTS + service.OPTS),
@@ -18,6 +27,7 @@ _GROUPS: list[tuple[str, list[cfg.Opt]]] = [
     (compute.COMPUTE, compute.COMPUTE_OPTS),
     (compute.FAKE_DRIVER, compute.FAKE_DRIVER_OPTS),
     (placement.GROUP, placement.OPTS),
+    (network.GROUP, network.OPTS),
     (scheduler.SCHEDULER, scheduler.SCHEDULER_OPTS),
     (scheduler.FILTER_SCHEDULER, scheduler.FILTER_SCHEDULER_OPTS),
 ]

@@ -12,6 +12,7 @@ _ENDPOINTS = """\
     compute_endpoint_override: {base}/v2.1
     image_endpoint_override: {base}/image
     identity_endpoint_override: {base}/identity/v3
+    network_endpoint_override: {base}/network
 """
 
 _TOKEN_CLOUD = """\

@@ -46,6 +46,8 @@ class DeploymentPlan:
     """The real cells."""
     placement: dict[str, str] = field(default_factory=dict)
     """``[placement]`` options (``endpoint`` or ``connection``)."""
+    network_database: str = ""
+    """Database of the built-in network service (API level and cell conductors)."""
     api_port: int = 8774
     """Port of the REST API."""
     fake_driver: dict[str, str] = field(default_factory=dict)
@@ -76,6 +78,7 @@ def api_level(plan: DeploymentPlan, host: str = "api") -> Sections:
     sections["api_database"] = {"connection": plan.api_database}
     sections["database"] = {"connection": plan.cell0_database}
     sections["api"] = {"listen": "127.0.0.1", "port": str(plan.api_port)}
+    sections["network"] = {"connection": plan.network_database}
     return sections
 
 
@@ -83,6 +86,8 @@ def cell_conductor(plan: DeploymentPlan, cell: CellPlan) -> Sections:
     """A cell conductor: its cell's database and transport only."""
     sections = _common(plan, f"{cell.name}-conductor", cell.transport)
     sections["database"] = {"connection": cell.database}
+    # Ports are released where a delete completes: in the cell conductor.
+    sections["network"] = {"connection": plan.network_database}
     return sections
 
 

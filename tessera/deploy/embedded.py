@@ -76,6 +76,7 @@ class EmbeddedLayout:
             notification_transport=self.transport("notifications"),
             cells=cells,
             placement={"connection": self.database("placement")},
+            network_database=self.database("network"),
             api_port=self.api_port,
             fake_driver=dict(self.fake_driver),
             host_fake_driver=dict(self.host_fake_driver),

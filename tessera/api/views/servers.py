@@ -73,7 +73,7 @@ def show(ctx: RequestContext, view: ServerView, version: Version, base_url: str)
         "image": _image(record, base_url),
         "flavor": _flavor(record, version, base_url),
         "metadata": dict(record.metadata),
-        "addresses": {},
+        "addresses": view.addresses,
         "accessIPv4": "",
         "accessIPv6": "",
         "OS-DCF:diskConfig": "MANUAL",

@@ -17,6 +17,7 @@ import oslo_messaging
 
 from tessera.cells.targets import CellTargets
 from tessera.context import RequestContext
+from tessera.network.service import NetworkService
 from tessera.objects import build_request, instance_action, instance_fault, instance_mapping
 from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
@@ -44,6 +45,8 @@ class BuildDeps:
     """To give back claims of builds that were deleted meanwhile."""
     host: str
     """This conductor's host (recorded on faults and events)."""
+    network: NetworkService | None = None
+    """To release the ports of builds that were deleted meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,8 @@ def _claim_build_request(deps: BuildDeps, uuid: str) -> bool:
 def _forget(deps: BuildDeps, uuid: str) -> None:
     """Drop the allocation and the mapping of a server deleted during its build."""
     deps.placement.delete_allocations(uuid)
+    if deps.network is not None:
+        deps.network.deallocate_for_instance(uuid)
     with deps.targets.api_engine.begin() as conn:
         conn.execute(
             instance_mapping.TABLE.delete().where(instance_mapping.TABLE.c.instance_uuid == uuid)

@@ -1,0 +1,1 @@
+"""Built-in network service: networks, subnets, instance ports and their host bindings."""
