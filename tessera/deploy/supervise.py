@@ -10,6 +10,7 @@ process that exits is reported once by :meth:`ProcessGroup.poll_exited`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from tessera.placement.process import group_members
 
+LOG = logging.getLogger(__name__)
 _POLL_INTERVAL = 0.1
 
 
@@ -168,14 +170,27 @@ class ProcessGroup:
         if self._pgid is None:
             return []
         self._signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for process in self._processes.values():
-            process.wait(deadline - time.monotonic())
+        self._wait_all(timeout)
         if self.members():
+            slow = [p.name for p in self._processes.values() if p.running]
+            LOG.warning("Still running %.0f s after SIGTERM, killing: %s", timeout, slow)
             self._signal(signal.SIGKILL)
         for process in self._processes.values():
             process.wait(timeout)
         return self._wait_group_empty(timeout)
+
+    def _wait_all(self, timeout: float) -> None:
+        """Wait for every process together, logging how long each took to go."""
+        started = time.monotonic()
+        running = {p.name: p for p in self._processes.values() if p.running}
+        while running and time.monotonic() - started < timeout:
+            for name, process in list(running.items()):
+                if not process.running:
+                    del running[name]
+                    LOG.debug("%s exited %.1f s after SIGTERM", name, time.monotonic() - started)
+            time.sleep(_POLL_INTERVAL)
+        if not running:
+            LOG.info("Services stopped in %.1f s", time.monotonic() - started)
 
     def _wait_group_empty(self, timeout: float) -> list[int]:
         deadline = time.monotonic() + timeout
