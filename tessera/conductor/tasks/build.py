@@ -76,6 +76,8 @@ def schedule_and_build(ctx: RequestContext, deps: BuildDeps, uuids: list[str]) -
     except Exception as exc:
         LOG.warning("Scheduling %d instance(s) failed: %s", len(pending), _message(exc))
         for item in pending:
+            # A timed-out call may still have claimed: a buried server holds nothing.
+            deps.placement.delete_allocations(item.uuid)
             bury_in_cell0(ctx, deps, item, exc)
         return
     for item, hosts in zip(pending, destinations, strict=True):

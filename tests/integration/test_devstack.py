@@ -1,0 +1,194 @@
+"""A devstack of real processes: boots over HTTP, cell isolation, a compute killed mid-spawn.
+
+The tests share one devstack (2 cells x 2 computes, MariaDB, RabbitMQ, placement
+under gunicorn) and run in file order: the last one kills a compute.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tessera.deploy.devstack import Devstack
+from tests.integration.conftest import SERVICE_DOWN_SECONDS, SLOW_HOST
+from tests.integration.rest import Cloud, host_of
+
+BOOT_PROJECT = "it-boot"
+
+
+def _cell_of_host(devstack: Devstack) -> dict[str, str]:
+    return {host: cell.name for cell in devstack.plan.cells for host in cell.computes}
+
+
+# ------------------------------------------------------------------ (a) boot 50
+
+
+def test_fifty_servers_boot_over_http_across_both_cells(cloud: Cloud, devstack: Devstack) -> None:
+    for batch in range(5):
+        resp = cloud.boot(BOOT_PROJECT, f"fifty-{batch}", count=10)
+        assert resp.status_code == 202, resp.text
+    uuids = cloud.server_uuids(BOOT_PROJECT)
+    assert len(uuids) == 50
+
+    views = cloud.wait_all(uuids, lambda view: view["status"] != "BUILD", timeout=150)
+
+    assert Counter(view["status"] for view in views.values()) == {"ACTIVE": 50}
+    cells = Counter(_cell_of_host(devstack)[host_of(view) or ""] for view in views.values())
+    assert set(cells) == {"cell1", "cell2"}, cells
+
+
+# ------------------------------------------------------------------ (b) isolation
+
+
+def _read(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    assert parser.read(path) == [str(path)]
+    return parser
+
+
+def _values(parser: configparser.ConfigParser) -> list[str]:
+    sections = [parser.defaults(), *(parser[name] for name in parser.sections())]
+    return [value for section in sections for value in section.values()]
+
+
+def _cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def test_cell_services_run_without_the_api_database_or_transport(devstack: Devstack) -> None:
+    plan = devstack.plan
+    for cell in plan.cells:
+        for service in (f"{cell.name}-conductor", *cell.computes):
+            path = devstack.config_file(service)
+            conf = _read(path)
+            assert not conf.has_section("api_database"), service
+            assert conf["DEFAULT"]["transport_url"] == cell.transport, service
+            values = _values(conf)
+            assert plan.api_transport not in values, service
+            assert plan.api_database not in values, service
+            expected_db = cell.database if service.endswith("-conductor") else None
+            assert conf.get("database", "connection", fallback=None) == expected_db, service
+
+            process = devstack.processes[service]
+            assert process.running, process.describe_exit()
+            assert str(path) in _cmdline(process.pid), service
+
+
+# ------------------------------------------------------------------ (c) kill -9 mid-spawn
+
+KILL_PROJECT = "it-kill"
+
+
+def _boot_until_building_on(cloud: Cloud, host: str) -> list[str]:
+    """Boot batches until a server is seen building on ``host``; return the batch's ids."""
+    for batch in range(4):
+        seen = set(cloud.server_uuids(KILL_PROJECT))
+        assert cloud.boot(KILL_PROJECT, f"kill-{batch}", count=8).status_code == 202
+        uuids = [u for u in cloud.server_uuids(KILL_PROJECT) if u not in seen]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            views = [cloud.show(uuid) or {} for uuid in uuids]
+            if any(v.get("status") == "BUILD" and host_of(v) == host for v in views):
+                return uuids
+            if all(v.get("status") != "BUILD" for v in views):
+                break  # This batch missed the host entirely; try another.
+            time.sleep(0.1)
+    raise AssertionError(f"no server was ever scheduled to {host}")
+
+
+def _wait_reported_dead(devstack: Devstack, name: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if any(process.name == name for process in devstack.poll()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the supervisor never reported {name} as dead")
+
+
+def _on(views: dict[str, dict[str, Any]], host: str) -> list[str]:
+    return [uuid for uuid, view in views.items() if host_of(view) == host]
+
+
+def _wait_gone(cloud: Cloud, uuid: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cloud.show(uuid) is None:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_compute_killed_mid_spawn(cloud: Cloud, devstack: Devstack) -> None:
+    """What a user sees when ``kill -9`` hits a compute while it spawns servers.
+
+    Observed: every server the dead host had been given stays ``BUILD`` (task
+    state ``spawning``, or ``scheduling`` while its build message waits in the
+    dead host's queue) with the dead host as its host, for as long as anyone
+    watched (40 s, well past ``service_down_time``): no ERROR, no reschedule,
+    because nothing times a build out and only that compute could move it on.
+    The API keeps answering, servers elsewhere are unaffected, and new ones
+    avoid the host once its service is down. ``DELETE`` of a stuck server
+    answers 204, but the server stays (``BUILD``, task state ``deleting``) and
+    so does its placement allocation: the delete is cast to the dead host.
+    """
+    victim = devstack.processes[SLOW_HOST]
+    batch = _boot_until_building_on(cloud, SLOW_HOST)
+    os.kill(victim.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    _wait_reported_dead(devstack, SLOW_HOST)
+    assert victim.returncode == -signal.SIGKILL
+
+    # Everything not on the dead host settles normally.
+    views = {uuid: cloud.show(uuid) or {} for uuid in batch}
+    stuck = _on(views, SLOW_HOST)
+    assert stuck
+    others = [uuid for uuid in batch if uuid not in stuck]
+    settled = cloud.wait_all(others, lambda view: view["status"] != "BUILD", timeout=60)
+    assert {view["status"] for view in settled.values()} <= {"ACTIVE"}
+
+    # Well past the spawn time, and past the point where the dead compute's
+    # service counts as down, its servers are still building there.
+    time.sleep(max(0.0, killed_at + SERVICE_DOWN_SECONDS + 2 - time.monotonic()))
+    for uuid in stuck:
+        view = cloud.show(uuid)
+        assert view is not None
+        assert (view["status"], host_of(view)) == ("BUILD", SLOW_HOST), view
+        assert view["OS-EXT-STS:task_state"] in ("spawning", "scheduling"), view
+
+    # The API answers, the first test's servers are untouched, and new servers
+    # (now that the dead compute counts as down) go to the other hosts.
+    assert cloud.flavors_status() == 200
+    earlier = cloud.server_uuids(BOOT_PROJECT)
+    assert {(cloud.show(uuid) or {}).get("status") for uuid in earlier} == {"ACTIVE"}
+    assert cloud.boot(KILL_PROJECT, "after-kill", count=4).status_code == 202
+    fresh = [u for u in cloud.server_uuids(KILL_PROJECT) if u not in batch]
+    after = cloud.wait_all(fresh, lambda view: view["status"] != "BUILD", timeout=60)
+    assert {(view["status"], host_of(view) != SLOW_HOST) for view in after.values()} == {
+        ("ACTIVE", True)
+    }
+
+    # Deleting a server stuck on the dead host: 204 at once ...
+    target = stuck[0]
+    assert cloud.delete(target, KILL_PROJECT) == 204
+    gone = _wait_gone(cloud, target, timeout=15)
+    leaked = cloud.allocations(target)
+    if not gone or leaked:
+        # ... but the API casts terminate_instance to the dead host's queue, where
+        # it waits for a compute that never comes back: the server shows BUILD
+        # with task state "deleting" and its placement allocation stays.
+        view = cloud.show(target)
+        assert view is not None
+        assert (view["status"], view["OS-EXT-STS:task_state"]) == ("BUILD", "deleting"), view
+        pytest.xfail(
+            "known defect: DELETE of a server on a down compute host returns 204 but "
+            f"neither deletes it nor frees its placement allocation ({leaked})"
+        )
+    # ... and (once the API deletes locally when the host is down) nothing left.
+    assert leaked == {}
