@@ -6,7 +6,15 @@ from pathlib import Path
 
 from oslo_config import cfg
 
-from tessera.api import aggregates, availability_zones, hypervisors, services
+from tessera.api import (
+    aggregates,
+    availability_zones,
+    hypervisors,
+    keypairs,
+    quotas,
+    server_groups,
+    services,
+)
 from tessera.api.app import build_app
 from tessera.api.deps import APIDeps
 from tessera.api.server import APIServer
@@ -60,4 +68,7 @@ def build_api_server(conf: cfg.ConfigOpts, servers: ServerAPI, images: ImageServ
     settings = HostSettings.from_conf(conf)
     for resource in (services, hypervisors, aggregates, availability_zones):
         resource.install(app, deps, servers.targets, settings)
+    keypairs.install(app, deps)
+    server_groups.install(app, deps)
+    quotas.install(app, deps, cell_timeout=conf.cell_timeout)
     return APIServer(app, conf.api.listen, conf.api.port, threads=conf.api.workers)
