@@ -10,9 +10,12 @@ from tessera.api import (
     aggregates,
     availability_zones,
     hypervisors,
+    instance_actions,
     keypairs,
     quotas,
+    server_actions,
     server_groups,
+    server_metadata,
     services,
 )
 from tessera.api.app import build_app
@@ -71,4 +74,6 @@ def build_api_server(conf: cfg.ConfigOpts, servers: ServerAPI, images: ImageServ
     keypairs.install(app, deps)
     server_groups.install(app, deps)
     quotas.install(app, deps, cell_timeout=conf.cell_timeout)
+    for module in (server_actions, server_metadata, instance_actions):
+        module.install(app, deps)
     return APIServer(app, conf.api.listen, conf.api.port, threads=conf.api.workers)

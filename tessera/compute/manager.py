@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -254,6 +255,82 @@ class ComputeManager:
             self._conductor.instance_finish_delete(ctxt, instance_uuid)
             self._record_event(ctxt, instance_uuid, EVENT_TERMINATE)
         LOG.info("Instance %s terminated on %s", instance_uuid, self.host)
+
+    # ------------------------------------------------------------------ power
+
+    def stop_instance(self, ctxt: RequestContext, instance_uuid: str) -> None:
+        """Power the guest off; the server ends ``stopped``."""
+        with self._locks.get(instance_uuid):
+            self._power_change(
+                ctxt,
+                instance_uuid,
+                ["powering-off"],
+                "stopped",
+                "compute_stop_instance",
+                lambda: self._driver.power_off(instance_uuid),
+            )
+
+    def start_instance(self, ctxt: RequestContext, instance_uuid: str) -> None:
+        """Power the guest on; the server ends ``active``."""
+        with self._locks.get(instance_uuid):
+            self._power_change(
+                ctxt,
+                instance_uuid,
+                ["powering-on"],
+                "active",
+                "compute_start_instance",
+                lambda: self._driver.power_on(instance_uuid),
+            )
+
+    def reboot_instance(self, ctxt: RequestContext, instance_uuid: str, hard: bool) -> None:
+        """Reboot the guest; the server ends ``active`` (a hard reboot starts a stopped one)."""
+        # The API sets the task state matching the kind; the other kind is another request's.
+        expected: list[str | None] = ["rebooting_hard"] if hard else ["rebooting"]
+        with self._locks.get(instance_uuid):
+            self._power_change(
+                ctxt,
+                instance_uuid,
+                expected,
+                "active",
+                "compute_reboot_instance",
+                lambda: self._driver.reboot(instance_uuid, hard),
+            )
+
+    def _power_change(
+        self,
+        ctxt: RequestContext,
+        uuid: str,
+        expected: list[str | None],
+        vm_state: str,
+        event: str,
+        operation: Callable[[], None],
+    ) -> None:
+        """Run ``operation`` on the guest, then settle the state the API left in ``expected``."""
+        current = self._conductor.instance_get(ctxt, uuid)
+        if current is None or current.task_state not in expected:
+            # Deleted meanwhile, or a stale/redelivered message: nothing is ours to do.
+            LOG.info("Ignoring %s of %s: no longer expected", event, uuid)
+            return
+        try:
+            operation()
+        except Exception as exc:
+            LOG.warning("%s of %s failed on %s: %s", event, uuid, self.host, exc)
+            # The guest is as it was: give the server back its previous state.
+            values: dict[str, Any] = {"task_state": None}
+            values["power_state"] = self._driver.power_state(uuid)
+            self._conductor.instance_update(ctxt, uuid, values, expected_task_state=expected)
+            self._record_event(ctxt, uuid, event, format_error(exc))
+            return
+        values = {
+            "vm_state": vm_state,
+            "task_state": None,
+            "power_state": self._driver.power_state(uuid),
+        }
+        if self._conductor.instance_update(ctxt, uuid, values, expected_task_state=expected):
+            self._record_event(ctxt, uuid, event)
+            LOG.info("Instance %s is %s on %s", uuid, vm_state, self.host)
+        else:
+            LOG.info("Instance %s changed state during %s", uuid, event)
 
     # ------------------------------------------------------------------ helpers
 

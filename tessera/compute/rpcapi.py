@@ -41,3 +41,19 @@ class ComputeAPI:
     def terminate_instance(self, ctx: RequestContext, host: str, instance_uuid: str) -> None:
         """Ask ``host`` to destroy the guest, then finish the delete through its conductor."""
         self._client.cast(ctx, "terminate_instance", server=host, instance_uuid=instance_uuid)
+
+    def stop_instance(self, ctx: RequestContext, host: str, instance_uuid: str) -> None:
+        """Ask ``host`` to power the guest off (the API set ``powering-off``)."""
+        self._client.cast(ctx, "stop_instance", server=host, instance_uuid=instance_uuid)
+
+    def start_instance(self, ctx: RequestContext, host: str, instance_uuid: str) -> None:
+        """Ask ``host`` to power the guest on (the API set ``powering-on``)."""
+        self._client.cast(ctx, "start_instance", server=host, instance_uuid=instance_uuid)
+
+    def reboot_instance(
+        self, ctx: RequestContext, host: str, instance_uuid: str, hard: bool
+    ) -> None:
+        """Ask ``host`` to reboot the guest (the API set ``rebooting``/``rebooting_hard``)."""
+        self._client.cast(
+            ctx, "reboot_instance", server=host, instance_uuid=instance_uuid, hard=hard
+        )

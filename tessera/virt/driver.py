@@ -66,3 +66,12 @@ class VirtDriver(Protocol):
 
     def list_guests(self) -> list[str]:
         """Uuids of the guests on this host."""
+
+    def power_off(self, uuid: str) -> None:
+        """Stop the guest, keeping its disks (a stopped guest is not an error)."""
+
+    def power_on(self, uuid: str) -> None:
+        """Start a stopped guest (a running guest is not an error)."""
+
+    def reboot(self, uuid: str, hard: bool) -> None:
+        """Restart the guest: cleanly, or (``hard``) by resetting it."""

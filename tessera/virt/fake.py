@@ -16,7 +16,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tessera.virt.driver import NOSTATE, RUNNING, GuestSpec, HostResources, SpawnError
+from tessera.virt.driver import (
+    NOSTATE,
+    RUNNING,
+    SHUTDOWN,
+    GuestSpec,
+    HostResources,
+    SpawnError,
+)
 
 HEADER_SIZE = 4096
 GIB = 1024**3
@@ -89,6 +96,22 @@ class FakeDriver:
     def power_state(self, uuid: str) -> int:
         with self._lock:
             return self._running.get(uuid, NOSTATE)
+
+    def power_off(self, uuid: str) -> None:
+        self._set_power(uuid, SHUTDOWN)
+
+    def power_on(self, uuid: str) -> None:
+        self._set_power(uuid, RUNNING)
+
+    def reboot(self, uuid: str, hard: bool) -> None:
+        # Either kind ends with the guest running; a hard one also starts a stopped guest.
+        self._set_power(uuid, RUNNING)
+
+    def _set_power(self, uuid: str, state: int) -> None:
+        if not self.disk_path(uuid).exists():
+            raise LookupError(f"Guest {uuid} does not exist on host {self._settings.host}")
+        with self._lock:
+            self._running[uuid] = state
 
     def list_guests(self) -> list[str]:
         root = self._settings.instances_path
