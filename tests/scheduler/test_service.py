@@ -98,5 +98,10 @@ def test_compute_service_notification_maps_the_host(
     notifier = Notifier(running, scloud.conf.transport_url, "tessera-compute", "fresh")
     notifier.info(CTX, "service.create", {"host": "fresh", "binary": "tessera-compute"})
     assert wait_until(lambda: "fresh" in scloud.mapped_hosts(), timeout=10)
-    with scloud.dbs.engine("cell2").connect() as conn:
-        assert conn.execute(sa.text("SELECT mapped FROM compute_nodes")).scalar_one() == 1
+
+    def node_marked_mapped() -> bool:
+        with scloud.dbs.engine("cell2").connect() as conn:
+            return conn.execute(sa.text("SELECT mapped FROM compute_nodes")).scalar_one() == 1
+
+    # Discovery commits the host mapping (API DB) before it marks the node (cell DB).
+    assert wait_until(node_marked_mapped, timeout=10)
