@@ -14,8 +14,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tessera.deploy.devstack import Devstack
 from tests.integration.conftest import SERVICE_DOWN_SECONDS, SLOW_HOST
 from tests.integration.rest import Cloud, host_of
@@ -135,8 +133,8 @@ def test_compute_killed_mid_spawn(cloud: Cloud, devstack: Devstack) -> None:
     because nothing times a build out and only that compute could move it on.
     The API keeps answering, servers elsewhere are unaffected, and new ones
     avoid the host once its service is down. ``DELETE`` of a stuck server
-    answers 204, but the server stays (``BUILD``, task state ``deleting``) and
-    so does its placement allocation: the delete is cast to the dead host.
+    answers 204 and, the host being down, deletes it in the API: the server and
+    its placement allocation are gone at once.
     """
     victim = devstack.processes[SLOW_HOST]
     batch = _boot_until_building_on(cloud, SLOW_HOST)
@@ -174,21 +172,10 @@ def test_compute_killed_mid_spawn(cloud: Cloud, devstack: Devstack) -> None:
         ("ACTIVE", True)
     }
 
-    # Deleting a server stuck on the dead host: 204 at once ...
+    # Deleting a server stuck on the dead host: 204, and because its compute is
+    # down the API deletes it locally — nothing is left, not even its claim (the
+    # guest itself is destroyed when that compute comes back).
     target = stuck[0]
     assert cloud.delete(target, KILL_PROJECT) == 204
-    gone = _wait_gone(cloud, target, timeout=15)
-    leaked = cloud.allocations(target)
-    if not gone or leaked:
-        # ... but the API casts terminate_instance to the dead host's queue, where
-        # it waits for a compute that never comes back: the server shows BUILD
-        # with task state "deleting" and its placement allocation stays.
-        view = cloud.show(target)
-        assert view is not None
-        assert (view["status"], view["OS-EXT-STS:task_state"]) == ("BUILD", "deleting"), view
-        pytest.xfail(
-            "known defect: DELETE of a server on a down compute host returns 204 but "
-            f"neither deletes it nor frees its placement allocation ({leaked})"
-        )
-    # ... and (once the API deletes locally when the host is down) nothing left.
-    assert leaked == {}
+    assert _wait_gone(cloud, target, timeout=15)
+    assert cloud.allocations(target) == {}
