@@ -6,9 +6,16 @@ it where needed; engines are never cached in module globals.
 
 from __future__ import annotations
 
+import logging
+import os
+import sqlite3
 import threading
 import time
+import weakref
+from collections import deque
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -19,6 +26,8 @@ from sqlalchemy.pool import StaticPool
 from tessera.conf.database import DatabaseSettings
 from tessera.db.errors import BadDatabaseURL, DatabaseUnreachable
 from tessera.urls.mask import mask_password
+
+LOG = logging.getLogger(__name__)
 
 # Bare dialect names pick drivers we do not ship; map them to the ones we do.
 _DEFAULT_DRIVERS = {
@@ -42,6 +51,213 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
+# --------------------------------------------------------------------------- SQLite writers
+#
+# SQLite has one writer per file. A writer that finds the file locked sleeps in
+# SQLite's busy handler with growing naps (up to 100 ms each) and retries, so
+# under concurrent writes a transaction holding the lock for a millisecond kept
+# others asleep for seconds. Writers of this process therefore queue, in order,
+# on a lock per file instead, and each wakes the moment the one before it ends.
+# Readers never take it: with WAL they run beside the writer.
+
+
+class _FileLock:
+    """The in-process write lock of one SQLite file, granted in order of asking.
+
+    First come, first served: a plain Lock lets a thread that just committed
+    take it again before the woken waiter runs, and under load some writers
+    then waited seconds while others wrote over and over.
+    """
+
+    __slots__ = ("__weakref__", "_guard", "_held", "_owner", "_waiters")
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._owner: int | None = None
+        # One locked Lock per waiting thread; released to hand it the turn.
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the turn; False when going ahead without it."""
+        me = threading.get_ident()
+        if self._owner == me:
+            # This thread is writing through another connection already; waiting
+            # for itself would never end, so SQLite's busy timeout decides, as before.
+            return False
+        with self._guard:
+            if not self._held:
+                self._held, self._owner = True, me
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout) or not self._give_up(turn):
+            self._owner = me
+            return True
+        LOG.warning("No turn to write an SQLite file within %.0f s; trying anyway", timeout)
+        return False
+
+    def _give_up(self, turn: threading.Lock) -> bool:
+        """Leave the queue after a timeout; False when the turn came meanwhile (it is ours)."""
+        with self._guard:
+            try:
+                self._waiters.remove(turn)
+            except ValueError:
+                return False
+            return True
+
+    def release(self) -> None:
+        """Hand the turn to the longest waiter, or free the lock."""
+        with self._guard:
+            self._owner = None
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
+
+
+_FILE_LOCKS: weakref.WeakValueDictionary[str, _FileLock] = weakref.WeakValueDictionary()
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(database: str | bytes | os.PathLike[str], uri: bool) -> _FileLock | None:
+    """The lock shared by every connection of this process to the file (None: in memory)."""
+    name = os.fsdecode(database)
+    if uri:
+        parts = urlsplit(name)
+        if "mode=memory" in parts.query:
+            return None
+        name = parts.path
+    if name in ("", ":memory:"):
+        return None
+    path = os.path.realpath(name)
+    with _FILE_LOCKS_GUARD:
+        lock = _FILE_LOCKS.get(path)
+        if lock is None:
+            lock = _FileLock()
+            _FILE_LOCKS[path] = lock
+        return lock
+
+
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _is_write(sql: str) -> bool:
+    """Whether pysqlite opens a transaction for ``sql`` (its own test: the first keyword)."""
+    text = sql.lstrip()
+    while text.startswith(("--", "/*")):
+        end = text.find("\n") + 1 if text.startswith("--") else text.find("*/") + 2
+        if end <= 1:
+            return False
+        text = text[end:].lstrip()
+    return text[:7].upper().startswith(_WRITE_VERBS)
+
+
+class WriteLockedConnection(sqlite3.Connection):
+    """A pysqlite connection whose write transactions take turns on a per-file lock.
+
+    pysqlite opens a transaction at the first INSERT/UPDATE/DELETE/REPLACE, not
+    at the first SELECT; the lock is taken right before that statement and
+    released once the connection is no longer in a transaction (commit,
+    rollback, close, or a failed first statement). Read-only use never waits.
+    Use as ``sqlite3.connect(..., factory=WriteLockedConnection)``.
+    """
+
+    def __init__(self, database: str | bytes | os.PathLike[str], *args: Any, **kwargs: Any):
+        super().__init__(database, *args, **kwargs)
+        self._file_lock = _file_lock(database, bool(kwargs.get("uri", False)))
+        # As long as SQLite itself would have waited (sqlite3.connect's ``timeout``).
+        self._lock_timeout = float(kwargs.get("timeout", args[0] if args else 5.0))
+        self._holds_lock = False
+
+    def cursor(self, factory: Any = None) -> Any:
+        """A cursor whose writes take the lock (unless another ``factory`` is asked for)."""
+        chosen: Any = factory or _WriteLockedCursor
+        return super().cursor(chosen)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
+        return self.cursor().executemany(sql, parameters)
+
+    def executescript(self, sql_script: str, /) -> Any:
+        # Not queued (scripts set schemas up); it commits first, which ends our turn.
+        try:
+            return super().executescript(sql_script)
+        finally:
+            self._statement_done()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._statement_done()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._statement_done()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+    def __del__(self) -> None:
+        # Last resort for a connection dropped mid-write without close(): a turn
+        # never given back would stall every later writer of the file.
+        if getattr(self, "_holds_lock", False):
+            self._release()
+
+    def _before_statement(self, sql: str) -> None:
+        if not self._holds_lock and self._file_lock is not None and _is_write(sql):
+            self._holds_lock = self._file_lock.acquire(self._lock_timeout)
+
+    def _statement_done(self) -> None:
+        if self._holds_lock and not self._in_transaction():
+            self._release()
+
+    def _in_transaction(self) -> bool:
+        try:
+            return self.in_transaction
+        except sqlite3.ProgrammingError:  # closed
+            return False
+
+    def _release(self) -> None:
+        if self._holds_lock and self._file_lock is not None:
+            self._holds_lock = False
+            self._file_lock.release()
+
+
+class _WriteLockedCursor(sqlite3.Cursor):
+    """Takes the connection's write lock before a write; lets go when its transaction ends."""
+
+    def __init__(self, connection: WriteLockedConnection, /) -> None:
+        super().__init__(connection)
+        self._owner = connection
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _WriteLockedCursor:
+        self._owner._before_statement(sql)
+        try:
+            super().execute(sql, parameters)
+        finally:
+            # In autocommit mode, or when the statement failed before its BEGIN took.
+            self._owner._statement_done()
+        return self
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> _WriteLockedCursor:
+        self._owner._before_statement(sql)
+        try:
+            super().executemany(sql, parameters)
+        finally:
+            self._owner._statement_done()
+        return self
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers (the API) run beside a writer (a bulk backfill).
     cursor = dbapi_conn.cursor()
@@ -59,6 +275,8 @@ def create_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
+        else:
+            kwargs["connect_args"]["factory"] = WriteLockedConnection
     else:
         kwargs.update(pool_pre_ping=True, pool_recycle=3600)
     try:

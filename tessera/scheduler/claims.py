@@ -1,4 +1,9 @@
-"""Writing the request's claims to placement, and taking them back."""
+"""Writing the request's claims to placement, and taking them back.
+
+A request's first claim goes through a shared :class:`ClaimBatcher`, so
+concurrent requests share placement writes; the rarer one-by-one retries
+after a conflict are written directly.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from tessera.placement.client import Claim, PlacementClient
 from tessera.placement.errors import Conflict, PlacementError
+from tessera.scheduler.claim_batch import ClaimBatcher
 
 LOG = logging.getLogger(__name__)
 
@@ -16,16 +22,15 @@ class Claimer:
 
     def __init__(self, placement: PlacementClient) -> None:
         self._placement = placement
+        self.batcher = ClaimBatcher(placement)
 
     def claim_together(self, claims: Sequence[Claim]) -> bool:
-        """Write every claim in one request, all or nothing."""
-        try:
-            self._placement.claim_many(claims)
-        except Conflict as exc:
-            # Someone else took the room first: the caller retries one by one.
-            LOG.info("Claiming %d instances at once conflicted: %s", len(claims), exc)
-            return False
-        return True
+        """Write every claim, all or nothing, possibly in one write with other requests'.
+
+        False when they do not fit (someone else took the room first): the
+        caller retries one by one.
+        """
+        return self.batcher.claim(claims)
 
     def claim_one(self, claim: Claim) -> bool:
         """Write one instance's claim; False when it does not fit or lost a race."""

@@ -3,8 +3,9 @@
 Per request: ask placement once for allocation candidates, keep those on
 mapped hosts of enabled cells, filter and weigh them (deducting claims still
 in flight, see :mod:`tessera.scheduler.in_flight`), then claim: all instances
-in one placement request, or, when that conflicts, one by one down each
-instance's ranking. Either every instance ends up claimed or none does.
+in one placement request (shared with concurrent requests' claims, see
+:mod:`tessera.scheduler.claim_batch`), or, when that conflicts, one by one down
+each instance's ranking. Either every instance ends up claimed or none does.
 
 Safe to call from many RPC threads at once.
 """

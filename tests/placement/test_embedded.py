@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from placement import db_api
 
 from tessera.placement.client import Inventory, PlacementClient
 from tessera.placement.embedded import EmbeddedPlacement, open_embedded
@@ -61,3 +62,10 @@ def test_reads_run_while_a_write_holds_the_lock(client: PlacementClient) -> None
         thread.join()
     assert errors == []
     assert len(client.get_allocation_candidates({"VCPU": 1}).requests) == 8
+
+
+def test_sqlite_runs_in_wal_mode_without_a_sync_per_commit(embedded: EmbeddedPlacement) -> None:
+    engine = db_api.placement_context_manager.writer.get_engine()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
