@@ -3,8 +3,8 @@
 Per cell: one query for unmapped nodes, one for which of their hosts are
 mapped already, one multi-row insert that skips hosts a concurrent run mapped
 first (and returns exactly the hosts *this* run added), a fresh read of who
-owns the hosts now, and one update marking this cell's nodes mapped. Safe to
-run from several processes at once.
+owns any host a concurrent run mapped first, and one update marking this
+cell's nodes mapped. Safe to run from several processes at once.
 """
 
 from __future__ import annotations
@@ -83,9 +83,13 @@ def _map_nodes(
         # run really added when a concurrent run got to some hosts first.
         _say_nodes(say, nodes, set(new_hosts))
         result.created = host_mapping.create_many(conn, cell.id, new_hosts)
-    # A fresh transaction: the owners as they are now, concurrent runs included.
-    with api.connect() as conn:
-        owners = host_mapping.cells_of_hosts(conn, hosts)
+    owners = {**known, **dict.fromkeys(result.created, cell.id)}
+    # Only hosts a concurrent run mapped first are in doubt: read just their
+    # owners, in a fresh transaction, rather than every host again.
+    contested = [h for h in new_hosts if h not in owners]
+    if contested:
+        with api.connect() as conn:
+            owners.update(host_mapping.cells_of_hosts(conn, contested))
     result.foreign = [h for h in hosts if owners.get(h) not in (None, cell.id)]
     mine = [n.id for n in nodes if owners.get(n.host) == cell.id]
     with cell_db.begin() as conn:

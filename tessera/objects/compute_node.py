@@ -26,12 +26,14 @@ class UnmappedNode:
 
 
 def get_unmapped(conn: sa.Connection) -> list[UnmappedNode]:
-    """Live nodes with ``mapped < 1``, by id (one indexed query)."""
+    """Live nodes with ``mapped < 1`` (or NULL), by id (one indexed query)."""
+    # Spelled as a range on the bare column, not ``coalesce(mapped, 0) < 1``,
+    # so the (mapped, deleted) index finds the few new nodes of a periodic
+    # discovery instead of every node being scanned.
+    unmapped = sa.or_(TABLE.c.mapped.is_(None), TABLE.c.mapped < 1)
     stmt = (
         sa.select(TABLE.c.id, TABLE.c.uuid, TABLE.c.host)
-        .where(
-            TABLE.c.deleted == 0, sa.func.coalesce(TABLE.c.mapped, 0) < 1, TABLE.c.host.is_not(None)
-        )
+        .where(unmapped, TABLE.c.deleted == 0, TABLE.c.host.is_not(None))
         .order_by(TABLE.c.id)
     )
     return [UnmappedNode(r.id, r.uuid, r.host) for r in conn.execute(stmt)]
