@@ -102,7 +102,11 @@ def test_exhausted_alternates_end_in_error_with_the_reference_fault(
     every = {f"cell{c}-compute{h}": {"fail_spawn": "true"} for c in (1, 2) for h in (1, 2)}
     cloud = start_cloud(host_fake_driver=every)
     (uuid,) = _boot(cloud, 1)
-    wait_for(lambda: _status(cloud, uuid) == "error", 30)
+    assert cloud.server_api is not None
+    api = cloud.server_api
+    # The state and the fault are two writes: wait for both.
+    wait_for(lambda: api.get(ADMIN, uuid).fault is not None, 30)
+    assert _status(cloud, uuid) == "error"
     assert cloud.server_api is not None
     view = cloud.server_api.get(ADMIN, uuid)
     assert view.fault is not None
