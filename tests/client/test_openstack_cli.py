@@ -3,51 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from tessera.deploy import clouds_yaml
-from tessera.deploy.cloud import EmbeddedCloud
-from tessera.deploy.embedded import EmbeddedLayout, prepare
-
-OPENSTACK = str(Path(sys.executable).parent / "openstack")
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A running embedded cloud (1 cell x 2 computes); yields its clouds.yaml."""
-    data = tmp_path_factory.mktemp("cli-cloud")
-    layout = EmbeddedLayout(data, cells=1, computes_per_cell=2, api_port=0)
-    prepare(layout)
-    running = EmbeddedCloud(layout)
-    running.start()
-    running.discover_hosts()
-    assert running.api_server is not None
-    yield clouds_yaml.write(data / "clouds.yaml", "127.0.0.1", running.api_server.port)
-    running.stop()
-
-
-def osc(clouds: Path, *args: str, cloud: str = "tessera", check: bool = True) -> Any:
-    """Run ``openstack --os-cloud <cloud> <args> -f json``; the parsed output."""
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-    done = subprocess.run(
-        [OPENSTACK, "--os-cloud", cloud, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if check:
-        assert done.returncode == 0, done.stderr
-    if "-f" in args and done.stdout.strip():
-        return json.loads(done.stdout)
-    return done
+from tests.client.cli import osc
 
 
 def test_flavors_and_images(cloud: Path) -> None:
