@@ -33,6 +33,8 @@ class Boot:
     """Order of the POST."""
     sent: float = 0.0
     """When the POST was sent."""
+    scheduled: float | None = None
+    """Open loop: when the POST was due (latency counts from here, so a late send counts)."""
     accepted: float | None = None
     """When the 202 came back."""
     server_id: str | None = None
@@ -59,7 +61,9 @@ class Boot:
     @property
     def post_latency(self) -> float | None:
         """Seconds from sending the POST to its 202."""
-        return None if self.accepted is None else self.accepted - self.sent
+        if self.accepted is None:
+            return None
+        return self.accepted - (self.sent if self.scheduled is None else self.scheduled)
 
     @property
     def finished(self) -> float | None:
@@ -135,6 +139,16 @@ class RestClient:
             return
         boot.accepted = time.time()
         boot.server_id = str(resp.json()["server"]["id"])
+
+    def lift_quota(self, project_id: str) -> None:
+        """As admin: no instance, core or RAM limit for ``project_id`` (bursts exceed defaults)."""
+        resp = self._session().put(
+            f"{self._base}/os-quota-sets/{project_id}",
+            json={"quota_set": {"instances": -1, "cores": -1, "ram": -1}},
+            headers={"X-Auth-Token": ADMIN_TOKEN},
+            timeout=self._timeout,
+        )
+        resp.raise_for_status()
 
     def show(self, server_id: str) -> tuple[str, str | None]:
         """Status and host of a server (as admin, so the host is visible)."""
@@ -254,6 +268,36 @@ def burst(
             poller.add(boot)
 
     with ThreadPoolExecutor(concurrency, thread_name_prefix="bench-post") as pool:
+        list(pool.map(post, boots))
+    poller.close()
+
+
+def open_loop(
+    client: RestClient, boots: list[Boot], rate: float, poller: Poller, cpu: ThreadCPU
+) -> None:
+    """POST one server every ``1/rate`` s whatever the answers (the reference's shape).
+
+    Each POST is due at a fixed instant; its latency counts from then, so a
+    slow API cannot hide latency by delaying the next send.
+    """
+    start = time.time() + 0.1
+
+    def post(boot: Boot) -> None:
+        assert boot.scheduled is not None
+        delay = boot.scheduled - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        with cpu.measure():
+            client.create(boot)
+        if boot.server_id is None:
+            boot.done.set()
+        else:
+            poller.add(boot)
+
+    for i, boot in enumerate(boots):
+        boot.scheduled = start + i / rate
+    # Enough threads that a send is never held back by earlier answers.
+    with ThreadPoolExecutor(64, thread_name_prefix="bench-open") as pool:
         list(pool.map(post, boots))
     poller.close()
 

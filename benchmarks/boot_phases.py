@@ -1,8 +1,9 @@
 """The measured phases of ``benchmarks.boot``, shared by every mode.
 
 Per mode: one warm-up server (not counted), then the in-run baseline (servers
-one at a time), then the burst. A :class:`Harness` tells a phase how to reach
-the API and how to read the CPU of whatever runs the services.
+one at a time), then the open loop (a POST every ``1/rate`` s), then the burst.
+A :class:`Harness` tells a phase how to reach the API and how to read the CPU
+of whatever runs the services.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class Options:
     """Servers booted one at a time."""
     poll_rate: float
     """Most GETs per second the burst's poller spends."""
+    steady: int
+    """Servers of the open-loop phase (0: skip it)."""
+    rate: float
+    """POSTs per second of the open-loop phase."""
     idle_timeout: float
     """Give up when no server became final for this long."""
     profile: Path | None
@@ -91,8 +96,10 @@ class ModeResult:
     """Every compute host of the cloud."""
     baseline: Phase | None = None
     """Servers one at a time."""
+    steady: Phase | None = None
+    """Open loop: one POST every ``1/rate`` s."""
     burst: Phase | None = None
-    """The open-loop burst."""
+    """The closed-loop burst."""
     unavailable: str | None = None
     """Why the mode did not run, if it did not."""
     time_source: str = ""
@@ -107,7 +114,7 @@ class ModeResult:
     def all_boots(self) -> list[Boot]:
         """Warm-up, baseline and burst servers."""
         boots = [] if self.warmup is None else [self.warmup]
-        for phase in (self.baseline, self.burst):
+        for phase in (self.baseline, self.steady, self.burst):
             if phase is not None:
                 boots += phase.boots
         return boots
@@ -221,6 +228,21 @@ def run_burst(harness: Harness) -> Phase:
     return phase
 
 
+def run_steady(harness: Harness) -> Phase:
+    """``--steady`` servers open loop at ``--rate`` POSTs/s, polled by one thread."""
+    opts = harness.options
+    phase = Phase("open-loop", [Boot(i) for i in range(opts.steady)])
+    log(f"open loop: {opts.steady} servers at {opts.rate:g} POSTs/s")
+    with harness.measured(phase) as cpu:
+        poller = Poller(harness.client, cpu, opts.poll_rate)
+        poller.start()
+        rest.open_loop(harness.client, phase.boots, opts.rate, poller, cpu)
+        rest.wait_all(phase.boots, opts.idle_timeout, lambda n: log(f"  {n}/{opts.steady} final"))
+        phase.stuck = len(poller.stop())
+        phase.gets = poller.gets
+    return phase
+
+
 def audit(result: ModeResult, placement: PlacementClient, settle: float = 5.0) -> Audit:
     """Compare placement's allocations with every server's state (after ``settle`` s)."""
     time.sleep(settle)  # a claim still in flight when its caller gave up lands now
@@ -243,15 +265,18 @@ def run_phases(result: ModeResult, harness: Harness) -> None:
     """Warm up, then the baseline, then the burst."""
     warm = result.warmup = Boot(-1)
     opts = harness.options
+    harness.client.lift_quota(rest.DEMO_TOKEN.split(":")[1])
     rest.one_at_a_time(harness.client, [warm], BASELINE_POLL, opts.idle_timeout, ThreadCPU())
     log(f"warm-up server: {warm.status}")
     result.baseline = run_baseline(harness)
+    if opts.steady:
+        result.steady = run_steady(harness)
     result.burst = run_burst(harness)
 
 
 def finish(result: ModeResult, fill: Fill) -> None:
     """Fill in ``launched_at`` of ACTIVE servers; compute each phase's wall time."""
-    for phase in (result.baseline, result.burst):
+    for phase in (result.baseline, result.steady, result.burst):
         if phase is None:
             continue
         result.time_source = fill(phase.active)

@@ -68,6 +68,13 @@ class InFlightClaims:
             self._open[token] += 1
             return token
 
+    def join_snapshot(self, token: int) -> None:
+        """Share the snapshot another request opened at ``token`` (still open)."""
+        with self._lock:
+            if self._open[token] <= 0:
+                raise ValueError(f"snapshot {token} is not open")
+            self._open[token] += 1
+
     def close_snapshot(self, token: int) -> None:
         """The request holding ``token`` is done with its snapshot."""
         with self._lock:
