@@ -29,13 +29,22 @@ from tessera.objects.cell_mapping import URLBases
 from tessera.objects.errors import HostMappingNotFound, NotFound
 
 RULE = "os_compute_api:os-aggregates:{}"
+MAX_ID = 2**31 - 1
+"""The largest ``aggregates.id`` (a 32-bit integer column)."""
 T = TypeVar("T")
 
 
 def _aggregate_id(raw: str) -> int:
-    if not raw.isdigit():
+    """The id in the path: 400 unless digits, 404 beyond the ``aggregates.id`` column's range."""
+    # isascii: str.isdigit() also accepts digits int() refuses ("²").
+    if not (raw.isascii() and raw.isdigit()):
         raise bad_request(f"Invalid aggregate id {raw}: it must be an integer.")
-    return int(raw)
+    digits = raw.lstrip("0") or "0"
+    # No row has a larger id, and drivers refuse such numbers (SQLite overflows); the length
+    # is compared first because int() refuses numbers of thousands of digits.
+    if len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+        raise not_found(f"Aggregate {raw} could not be found.")
+    return int(digits)
 
 
 class _Base:

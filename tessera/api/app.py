@@ -6,8 +6,8 @@ from typing import Any
 
 import falcon
 
-from tessera.api import errors, flavors, identity, microversions, servers, versions
-from tessera.api.auth import NoAuthMiddleware
+from tessera.api import errors, flavors, identity, microversions, openapi, servers, versions
+from tessera.api.auth import AuthMiddleware, NoAuthMiddleware
 from tessera.api.deps import APIDeps
 from tessera.policies.enforcer import Policy
 from tessera.policies.middleware import PolicyMiddleware
@@ -29,13 +29,14 @@ class VersionMiddleware:
 
 
 def build_app(
-    deps: APIDeps, policy: Policy | None = None
+    deps: APIDeps, policy: Policy | None = None, auth: AuthMiddleware | None = None
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """The compute API over ``deps``; ``policy`` comes from the API's configuration
-    (the defaults in code when None)."""
+    """The compute API over ``deps``; ``policy`` and ``auth`` come from the API's
+    configuration (the defaults in code and noauth2 when None)."""
+    auth = auth if auth is not None else NoAuthMiddleware()
     middleware: list[Any] = [
         VersionMiddleware(),
-        NoAuthMiddleware(),
+        auth,
         PolicyMiddleware(policy if policy is not None else Policy()),
     ]
     app = falcon.App(middleware=middleware)
@@ -45,8 +46,8 @@ def build_app(
     app.add_route("/v2.1", versions.V21())
     app.add_route("/v2.1/servers", servers.ServerCollection(deps))
     app.add_route("/v2.1/servers/{server_id}", servers.ServerItem(deps))
-    app.add_route("/v2.1/flavors", flavors.FlavorList(deps, detail=False))
-    app.add_route("/v2.1/flavors/detail", flavors.FlavorList(deps, detail=True))
-    app.add_route("/v2.1/flavors/{flavor_id}", flavors.FlavorItem(deps))
-    identity.install(app)
+    flavors.install(app, deps, deps.max_limit)
+    if auth.serves_identity:
+        identity.install(app)
+    openapi.install(app)
     return app

@@ -17,3 +17,5 @@ class APIDeps:
     """Server operations across cells."""
     api_engine: Engine
     """The API database (flavors, keypairs, ...)."""
+    max_limit: int = 1000
+    """``[api] max_limit``: the largest page a listing returns."""

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import falcon
 import sqlalchemy as sa
 
-from tessera.api import request
+from tessera.api import request, validation
 from tessera.api.deps import APIDeps
 from tessera.api.errors import bad_request, not_found
 from tessera.api.microversions import Version
@@ -73,17 +73,25 @@ def _flag(req: falcon.Request, name: str) -> bool:
 def _limit(raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit():
+    value = validation.query_int(raw)
+    if value is None:
         raise bad_request("limit param must be an integer")
-    return int(raw)
+    return value
+
+
+def _int_id(text: str) -> int | None:
+    """A pre-2.53 hypervisor id, or None when ``text`` cannot be one (so none exists)."""
+    value = validation.query_int(text, validation.INT32_MAX + 1)
+    return None if value is None or value > validation.INT32_MAX else value
 
 
 def _marker(raw: str | None, version: Version) -> str | int | None:
     if raw is None or version.at_least("2.53"):
         return raw
-    if not raw.isdigit():
+    value = _int_id(raw)
+    if value is None:
         raise bad_request(f"marker [{raw}] not found")
-    return int(raw)
+    return value
 
 
 def _list_query(req: falcon.Request, version: Version) -> ListQuery:
@@ -203,7 +211,7 @@ class HypervisorItem(_Base):
                 uuidlib.UUID(hypervisor_id)
             except ValueError:
                 raise bad_request(f"Invalid uuid {hypervisor_id}") from None
-        elif not hypervisor_id.isdigit():
+        elif _int_id(hypervisor_id) is None:
             raise missing
 
         def read(conn: sa.Connection) -> list[Hypervisor]:

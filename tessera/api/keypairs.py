@@ -32,28 +32,37 @@ def _user(req: falcon.Request, asked: str | None) -> str:
     return user
 
 
-def _non_negative(req: falcon.Request, name: str) -> int | None:
-    raw = req.get_param(name)
+def _limit(req: falcon.Request, max_limit: int) -> int:
+    """The page size (2.35): at most ``max_limit``, which is also the default, as in the
+    reference; larger numbers are capped, never sent to the database."""
+    raw = req.get_param("limit")
     if raw is None:
-        return None
-    if not raw.isdigit():
-        raise bad_request(f"Invalid input for query parameter {name}: must be an integer >= 0.")
-    return int(raw)
+        return max_limit
+    # isascii: str.isdigit() also accepts digits int() refuses ("²").
+    if not (raw.isascii() and raw.isdigit()):
+        raise bad_request("Invalid input for query parameter limit: must be an integer >= 0.")
+    digits = raw.lstrip("0") or "0"
+    # Compared by length first: int() refuses numbers of thousands of digits.
+    if len(digits) > len(str(max_limit)):
+        return max_limit
+    return min(int(digits), max_limit)
 
 
 class KeypairCollection:
     """``GET`` (list) and ``POST`` (create or import) ``/os-keypairs``."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, max_limit: int) -> None:
         self._engine = engine
+        self._max_limit = max_limit
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         version = request.version(req)
         user = _user(req, req.get_param("user_id"))
         request.authorize(req, rules.INDEX, {"user_id": user})
-        limit = marker = None
+        limit: int | None = None
+        marker: str | None = None
         if version.at_least("2.35"):
-            limit = _non_negative(req, "limit")
+            limit = _limit(req, self._max_limit)
             marker = req.get_param("marker")
         try:
             with self._engine.connect() as conn:
@@ -133,5 +142,5 @@ class KeypairItem:
 
 def install(app: falcon.App[falcon.Request, falcon.Response], deps: APIDeps) -> None:
     """Add the ``/os-keypairs`` routes."""
-    app.add_route("/v2.1/os-keypairs", KeypairCollection(deps.api_engine))
+    app.add_route("/v2.1/os-keypairs", KeypairCollection(deps.api_engine, deps.max_limit))
     app.add_route("/v2.1/os-keypairs/{name}", KeypairItem(deps.api_engine))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import total_ordering
@@ -49,7 +50,15 @@ class Version:
 
     def at_least(self, text: str) -> bool:
         """Whether this version is ``text`` or newer."""
-        return self >= Version.parse(text)
+        major, minor = _threshold(text)
+        return (self.major, self.minor) >= (major, minor)
+
+
+@functools.lru_cache(maxsize=512)
+def _threshold(text: str) -> tuple[int, int]:
+    """``"2.47"`` -> (2, 47), parsed once: views ask dozens of times per server."""
+    version = Version.parse(text)
+    return version.major, version.minor
 
 
 def requested(req: falcon.Request) -> Version:

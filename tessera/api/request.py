@@ -8,14 +8,17 @@ from typing import Any
 
 import falcon
 
+from tessera.api.errors import APIError
 from tessera.api.microversions import Version
 from tessera.context import RequestContext
 from tessera.policies.enforcer import Policy
 
 
 def ctx(req: falcon.Request) -> RequestContext:
-    """The authenticated caller (set by the auth middleware)."""
-    value: RequestContext = req.context.ctx
+    """The authenticated caller (set by the auth middleware); 401 on a path it skips."""
+    value = getattr(req.context, "ctx", None)
+    if not isinstance(value, RequestContext):
+        raise APIError(401, "Authentication required")
     return value
 
 

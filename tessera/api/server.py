@@ -12,8 +12,14 @@ class APIServer:
     """A cheroot server bound to ``host:port`` running in a background thread."""
 
     def __init__(self, app: Any, host: str, port: int, threads: int = 8) -> None:
+        self._app = app
         self._server = wsgi.Server((host, port), app, numthreads=threads, server_name="tessera-api")
         self._thread: threading.Thread | None = None
+
+    @property
+    def app(self) -> Any:
+        """The WSGI app served (for in-process clients and introspection)."""
+        return self._app
 
     @property
     def port(self) -> int:

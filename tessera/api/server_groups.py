@@ -18,16 +18,27 @@ from tessera.objects import quota, server_group
 from tessera.objects.server_group import ServerGroup, ServerGroupNotFound
 from tessera.policies import server_groups as rules
 
+MAX_OFFSET = 2**63 - 1
+"""The largest offset every database takes; no listing is that long, so its page is empty."""
 
-def _int_param(req: falcon.Request, name: str, minimum: int) -> int | None:
+
+def _int_param(req: falcon.Request, name: str, minimum: int, ceiling: int) -> int | None:
+    """Query parameter ``name``: an integer >= ``minimum``; larger than ``ceiling`` is
+    ``ceiling`` (the reference caps and slices, so a huge number is no error)."""
     raw = req.get_param(name)
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < minimum:
-        raise bad_request(
-            f"Invalid input for query parameter {name}: must be an integer >= {minimum}."
-        )
-    return int(raw)
+    refusal = f"Invalid input for query parameter {name}: must be an integer >= {minimum}."
+    # isascii: str.isdigit() also accepts digits int() refuses ("²").
+    if not (raw.isascii() and raw.isdigit()):
+        raise bad_request(refusal)
+    digits = raw.lstrip("0") or "0"
+    # Compared by length first: int() refuses numbers of thousands of digits.
+    if len(digits) > len(str(ceiling)):
+        return ceiling
+    if int(digits) < minimum:
+        raise bad_request(refusal)
+    return min(int(digits), ceiling)
 
 
 def _truthy(raw: str | None) -> bool:
@@ -37,8 +48,9 @@ def _truthy(raw: str | None) -> bool:
 class ServerGroupCollection:
     """``GET`` (list) and ``POST`` (create) ``/os-server-groups``."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, max_limit: int) -> None:
         self._engine = engine
+        self._max_limit = max_limit
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         ctx = request.ctx(req)
@@ -47,8 +59,9 @@ class ServerGroupCollection:
         if _truthy(req.get_param("all_projects")):
             request.authorize(req, rules.INDEX_ALL_PROJECTS, {"project_id": ctx.project_id})
             project = None
-        limit = _int_param(req, "limit", 1)
-        offset = _int_param(req, "offset", 0) or 0
+        # No limit, or a larger one, is a page of ``[api] max_limit`` as in the reference.
+        limit = _int_param(req, "limit", 1, self._max_limit) or self._max_limit
+        offset = _int_param(req, "offset", 0, MAX_OFFSET) or 0
         with self._engine.connect() as conn:
             found = server_group.get_all(conn, project, limit, offset)
         version = request.version(req)
@@ -111,5 +124,5 @@ class ServerGroupItem:
 
 def install(app: falcon.App[falcon.Request, falcon.Response], deps: APIDeps) -> None:
     """Add the ``/os-server-groups`` routes."""
-    app.add_route("/v2.1/os-server-groups", ServerGroupCollection(deps.api_engine))
+    app.add_route("/v2.1/os-server-groups", ServerGroupCollection(deps.api_engine, deps.max_limit))
     app.add_route("/v2.1/os-server-groups/{group_id}", ServerGroupItem(deps.api_engine))

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import falcon
 
-from tessera.api import request
+from tessera.api import request, servers
 from tessera.api.deps import APIDeps
 from tessera.api.errors import APIError
 from tessera.api.microversions import Version
@@ -136,7 +136,10 @@ class ServerList:
     ) -> dict[str, Any]:
         base = request.base_url(req)
         partial = [self._partial(p, base) for p in page.partial]
-        full = [self._server(ctx, view, version, base) for view in self._addressed(page)]
+        if self._detail:
+            full = servers.detail_bodies(req, self._deps, page.views)
+        else:
+            full = [self._brief(view, base) for view in page.views]
         body: dict[str, Any] = {"servers": partial + full}
         if page.next_marker is not None:
             body["servers_links"] = [
@@ -144,22 +147,8 @@ class ServerList:
             ]
         return body
 
-    def _addressed(self, page: ServerPage) -> list[ServerView]:
-        """The page's servers with their addresses (one batched lookup, detail only)."""
-        network = self._deps.servers.network
-        if not self._detail or network is None or not page.views:
-            return list(page.views)
-        found = network.addresses_many([v.instance.uuid for v in page.views])
-        return [
-            dataclasses.replace(v, addresses=dict(found.get(v.instance.uuid, {})))
-            for v in page.views
-        ]
-
-    def _server(
-        self, ctx: RequestContext, view: ServerView, version: Version, base: str
-    ) -> dict[str, Any]:
-        if self._detail:
-            return views.show(ctx, view, version, base)
+    @staticmethod
+    def _brief(view: ServerView, base: str) -> dict[str, Any]:
         record = view.instance
         return {
             "id": record.uuid,

@@ -267,9 +267,12 @@ def _ident(service_id: str, uuid_ids: bool) -> str | int:
             return str(uuidlib.UUID(service_id))
         except ValueError:
             raise bad_request(f"Invalid uuid {service_id}") from None
-    if not service_id.isdigit():
+    value = validation.query_int(service_id, validation.INT32_MAX + 1)
+    if value is None:
         raise bad_request(f"Invalid service id {service_id}")
-    return int(service_id)
+    if value > validation.INT32_MAX:
+        raise not_found(f"Service {service_id} could not be found.")
+    return value
 
 
 class _ServicesBase:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 import falcon
@@ -12,6 +13,13 @@ import jsonschema
 from tessera.api.errors import APIError
 
 MAX_BODY = 1024 * 1024
+INT32_MAX = 2**31 - 1
+"""Largest id an ``Integer`` column holds (PostgreSQL refuses to compare past it)."""
+INT64_MAX = 2**63 - 1
+"""Largest value of a ``BigInteger`` column."""
+_DIGITS = re.compile(r"[0-9]+")
+SHOWN = 200
+"""Characters of an invalid value quoted back in a 400."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -33,6 +41,11 @@ def validate(data: Any, schema: dict[str, Any]) -> None:
         raise error
 
 
+def _shown(text: str) -> str:
+    """``text`` for an error message, cut short: a body may be a megabyte."""
+    return text if len(text) <= SHOWN else f"{text[:SHOWN]}..."
+
+
 def body(req: falcon.Request, schema: dict[str, Any]) -> dict[str, Any]:
     """The request's JSON body, validated against ``schema``."""
     if req.content_length and req.content_length > MAX_BODY:
@@ -42,7 +55,8 @@ def body(req: falcon.Request, schema: dict[str, Any]) -> dict[str, Any]:
         raise APIError(413, "Request is too large.")
     try:
         data = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # RecursionError: nesting deeper than the decoder follows.
         raise APIError(400, "Malformed request body") from None
     try:
         validate(data, schema)
@@ -51,7 +65,22 @@ def body(req: falcon.Request, schema: dict[str, Any]) -> dict[str, Any]:
         raise APIError(
             400,
             f"Invalid input for field/attribute {where or 'body'}. "
-            f"Value: {exc.instance!r}. {exc.message}",
+            f"Value: {_shown(repr(exc.instance))}. {_shown(exc.message)}",
         ) from None
-    assert isinstance(data, dict)
+    if not isinstance(data, dict):  # only for a schema that allows other bodies
+        raise APIError(400, "The request body must be a JSON object.")
     return data
+
+
+def query_int(raw: str, cap: int = INT64_MAX) -> int | None:
+    """A non-negative decimal query value, at most ``cap``; None when it is not one.
+
+    ASCII digits only (``str.isdigit`` accepts ``"²"``, which ``int`` refuses), and a
+    value too long for ``int`` or the databases is taken as ``cap``: a huge limit
+    is the largest page, a huge id one that does not exist.
+    """
+    if not _DIGITS.fullmatch(raw):
+        return None
+    if len(raw) > 19:
+        return cap
+    return min(int(raw), cap)

@@ -9,67 +9,29 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid as uuidlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from tessera.cells.targets import CellTargets
+from tessera.compute.server_create import ServerCreator
+from tessera.compute.server_create import ServerRequest as ServerRequest
+from tessera.compute.server_details import BASIC, CellUnreachable, ServerDetails, Wanted
+from tessera.compute.server_details import ServerView as ServerView
+from tessera.compute.server_parts import ImageLookup
 from tessera.conductor.rpcapi import SuperConductorAPI
 from tessera.context import RequestContext
-from tessera.db.types import utcnow
 from tessera.network.service import NetworkService
-from tessera.objects import build_request, flavor, instance_fault, instance_mapping
+from tessera.objects import build_request, instance_mapping
 from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
 from tessera.objects import service as services
-from tessera.objects.build_request import BuildRequest
 from tessera.objects.errors import InstanceMappingNotFound, InstanceNotFound
 from tessera.objects.instance import Instance
-from tessera.objects.instance_fault import Fault
-from tessera.objects.request_spec import RequestSpec
 from tessera.placement.client import PlacementClient
 
 LOG = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ServerRequest:
-    """A validated request to create one or more servers."""
-
-    name: str
-    """Display name (suffixed ``-<n>`` when several are made)."""
-    flavor_id: str
-    """The flavor's public id."""
-    image_ref: str | None = None
-    """Image to boot from."""
-    min_count: int = 1
-    """Fewest servers acceptable."""
-    max_count: int = 1
-    """Servers to make."""
-    availability_zone: str | None = None
-    """Requested zone, if any."""
-    metadata: dict[str, str] = field(default_factory=dict)
-    """User metadata."""
-    key_name: str | None = None
-    """Keypair to inject."""
-    description: str | None = None
-    """Free text."""
-    networks: Any = "auto"
-    """``auto``, ``none`` or a list of ``{"uuid": <network>}`` (ports to create)."""
-
-
-@dataclass(frozen=True)
-class ServerView:
-    """A server as the API shows it: the instance and, in ERROR, its fault."""
-
-    instance: Instance
-    """The instance (from its cell, or from its build request while scheduling)."""
-    fault: Fault | None = None
-    """The latest fault, shown when the server is in ERROR."""
-    addresses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """Fixed addresses by network name, as the API shows them."""
 
 
 class ServerAPI:
@@ -82,12 +44,16 @@ class ServerAPI:
         placement: PlacementClient,
         network: NetworkService | None = None,
         service_down_time: float = 60.0,
+        images: ImageLookup | None = None,
+        cell_timeout: float = 10.0,
     ) -> None:
         self._targets = targets
         self._conductor = conductor
         self._placement = placement
         self._network = network
         self._service_down_time = service_down_time
+        self._cell_timeout = cell_timeout
+        self._details = ServerDetails(targets, network, images, service_down_time, cell_timeout)
 
     def _compute_up(self, conn: Any, host: str) -> bool:
         """Whether the compute service of ``host`` is heard from (so it can delete)."""
@@ -115,70 +81,50 @@ class ServerAPI:
 
     def create(self, ctx: RequestContext, request: ServerRequest) -> list[Instance]:
         """Record the servers as build requests and hand them to the super conductor."""
-        with self._targets.api_engine.connect() as conn:
-            size = flavor.get_by_flavorid(conn, request.flavor_id)
-        reservation = f"r-{uuidlib.uuid4().hex[:8]}"
-        records = [
-            _new_instance(ctx, request, size, reservation, i) for i in range(request.max_count)
-        ]
-        self._allocate_ports(ctx, request, records)
-        try:
-            with self._targets.api_engine.begin() as conn:
-                for record in records:
-                    _record_build(conn, ctx, record, request)
-        except Exception:
-            self._release_ports([r.uuid for r in records])
-            raise
-        self._conductor.schedule_and_build_instances(ctx, [r.uuid for r in records])
-        return records
-
-    def _allocate_ports(
-        self, ctx: RequestContext, request: ServerRequest, records: list[Instance]
-    ) -> None:
-        """Ports first: a request the network cannot serve is refused before it is recorded."""
-        if self._network is None:
-            return
-        self._network.validate_request(ctx.project_id, request.networks)
-        done: list[str] = []
-        try:
-            for record in records:
-                self._network.allocate_for_instance(
-                    record.uuid,
-                    ctx.project_id,
-                    request.networks,
-                    availability_zone=request.availability_zone,
-                )
-                done.append(record.uuid)
-        except Exception:
-            self._release_ports(done)
-            raise
+        creator = ServerCreator(self._targets, self._conductor, self._network, self._cell_timeout)
+        return creator.create(ctx, request)
 
     def _release_ports(self, uuids: list[str]) -> None:
         if self._network is not None:
             for uuid in uuids:
                 self._network.deallocate_for_instance(uuid)
 
-    def _addresses(self, uuid: str) -> dict[str, list[dict[str, Any]]]:
-        if self._network is None:
-            return {}
-        return dict(self._network.addresses(uuid))
+    def get(
+        self,
+        ctx: RequestContext,
+        uuid: str,
+        wanted: Wanted = BASIC,
+        *,
+        partial_if_cell_down: bool = False,
+    ) -> ServerView:
+        """The server as its cell has it (or its build request while scheduling).
 
-    def get(self, ctx: RequestContext, uuid: str) -> ServerView:
-        """The server as its cell has it (or its build request while scheduling)."""
+        ``wanted`` names the optional parts to load. A cell that does not answer
+        raises CellUnreachable, or with ``partial_if_cell_down`` gives what the API
+        database knows (:meth:`ServerDetails.partial`, 2.69).
+        """
         mapping = self._mapping(ctx, uuid)
         if mapping.cell is None:
             with self._targets.api_engine.connect() as conn:
                 request = build_request.get(conn, uuid)
             if request is not None:
-                return ServerView(Instance.from_dict(json.loads(request.instance)))
+                record = Instance.from_dict(json.loads(request.instance))
+                tags = [str(t) for t in json.loads(request.tags or "[]")]
+                return self._details.unbuilt(record, wanted, tags)
             mapping = self._mapping(ctx, uuid)  # landed in a cell meanwhile
             if mapping.cell is None:
                 raise InstanceNotFound(uuid)
         assert mapping.cell is not None
-        with self._targets.engine(mapping.cell).connect() as conn:
-            record = instances.get(conn, uuid)
-            fault = instance_fault.latest(conn, uuid) if record.vm_state == "error" else None
-        return ServerView(record, fault, self._addresses(uuid))
+        try:
+            return self._details.in_cell(mapping.cell, uuid, wanted)
+        except CellUnreachable:
+            if not partial_if_cell_down:
+                raise
+            return self._details.partial(uuid, wanted)
+
+    def details(self, views: Sequence[ServerView], wanted: Wanted) -> list[ServerView]:
+        """A listing page's views, complete (parts read in batches for the whole page)."""
+        return self._details.page(views, wanted)
 
     def _mapping(self, ctx: RequestContext, uuid: str) -> instance_mapping.InstanceMapping:
         try:
@@ -252,53 +198,3 @@ class ServerAPI:
             instances.soft_delete(conn, uuid)
         self._placement.delete_allocations(uuid)
         self._release_ports([uuid])
-
-
-def _new_instance(
-    ctx: RequestContext, request: ServerRequest, size: flavor.Flavor, reservation: str, index: int
-) -> Instance:
-    name = request.name if request.max_count == 1 else f"{request.name}-{index + 1}"
-    values: dict[str, Any] = {
-        "uuid": str(uuidlib.uuid4()),
-        "user_id": ctx.user_id,
-        "project_id": ctx.project_id,
-        "display_name": name,
-        "display_description": request.description,
-        "hostname": name,
-        "image_ref": request.image_ref,
-        "vm_state": "building",
-        "task_state": "scheduling",
-        "power_state": 0,
-        "memory_mb": size.memory_mb,
-        "vcpus": size.vcpus,
-        "root_gb": size.root_gb,
-        "ephemeral_gb": size.ephemeral_gb,
-        "instance_type_id": size.id,
-        "availability_zone": request.availability_zone,
-        "launch_index": index,
-        "reservation_id": reservation,
-        "key_name": request.key_name,
-        "locked": False,
-        "progress": 0,
-        "hidden": False,
-        "created_at": utcnow(),
-    }
-    return Instance(values, size.to_dict(), dict(request.metadata))
-
-
-def _record_build(conn: Any, ctx: RequestContext, record: Instance, request: ServerRequest) -> None:
-    spec = {
-        "instance_uuid": record.uuid,
-        "project_id": ctx.project_id,
-        "user_id": ctx.user_id,
-        "flavor": record.flavor,
-        "num_instances": request.max_count,
-        "image_ref": request.image_ref,
-        "availability_zone": request.availability_zone,
-        "scheduler_hints": {},
-    }
-    build_request.create(
-        conn, BuildRequest(record.uuid, ctx.project_id or "", json.dumps(record.to_dict()))
-    )
-    request_specs.create(conn, RequestSpec(record.uuid, spec))
-    instance_mapping.create(conn, record.uuid, ctx.project_id or "", ctx.user_id)

@@ -25,15 +25,28 @@ TABLE = build_request.TABLE
 
 def listed(conn: sa.Connection, scan: CellScan) -> list[Listed]:
     """Build requests passing ``scan``'s filters, in its order."""
-    stmt = sa.select(TABLE.c.instance_uuid, TABLE.c.instance)
+    stmt = sa.select(TABLE.c.instance_uuid, TABLE.c.instance, TABLE.c.tags)
     if scan.project_id is not None:
         stmt = stmt.where(TABLE.c.project_id == scan.project_id)
     found = []
-    for uuid, raw in conn.execute(stmt):
+    for uuid, raw, raw_tags in conn.execute(stmt):
         record = _instance(uuid, raw)
-        if record is not None and matches(scan.filters, record.values, scan.project_id):
-            found.append(Listed(position(record.values, scan.order), ServerView(record), None))
+        if record is None:
+            continue
+        tags = _tags(uuid, raw_tags)
+        if matches(scan.filters, record.values, scan.project_id, tags):
+            view = ServerView(record, tags=tags)
+            found.append(Listed(position(record.values, scan.order), view, None))
     return sorted(found, key=by_position)
+
+
+def _tags(uuid: str, raw: str | None) -> list[str]:
+    """The tags a build request asks for, sorted (none when unreadable)."""
+    try:
+        return sorted({str(t) for t in json.loads(raw or "[]")})
+    except (ValueError, TypeError):
+        LOG.warning("Build request %s holds unreadable tags; listed without them", uuid)
+        return []
 
 
 def _instance(uuid: str, raw: str | None) -> Instance | None:

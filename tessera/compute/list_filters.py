@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from tessera.compute.list_query import InvalidListQuery, ServerFilters, StateMatch
@@ -41,10 +41,16 @@ def like_prefilter(pattern: str) -> tuple[str, bool] | None:
     return text, anchored
 
 
-def matches(filters: ServerFilters, values: Mapping[str, Any], project_id: str | None) -> bool:
-    """Whether a server (as instance column values) passes every filter."""
+def matches(
+    filters: ServerFilters,
+    values: Mapping[str, Any],
+    project_id: str | None,
+    tags: Collection[str] = (),
+) -> bool:
+    """Whether a server (as instance column values, and its ``tags``) passes every filter."""
     return (
-        not values.get("hidden")
+        (filters.tags is None or filters.tags.matches(tags))
+        and not values.get("hidden")
         and (project_id is None or values.get("project_id") == project_id)
         and _deleted_ok(filters, values)
         and all(values.get(column) == value for column, value in filters.equal)

@@ -8,7 +8,7 @@ cells and once in Python for build requests (:mod:`tessera.compute.list_filters`
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 # Columns a listing may be sorted by: the public sort keys of the compute API.
@@ -150,6 +150,30 @@ class StateMatch:
 
 
 @dataclass(frozen=True)
+class TagTest:
+    """The four tag filters of a listing; an empty tuple tests nothing."""
+
+    all_of: tuple[str, ...] = ()
+    """``tags``: the server carries every one of them."""
+    any_of: tuple[str, ...] = ()
+    """``tags-any``: the server carries at least one of them."""
+    not_all_of: tuple[str, ...] = ()
+    """``not-tags``: the server does not carry all of them (some may be there)."""
+    not_any_of: tuple[str, ...] = ()
+    """``not-tags-any``: the server carries none of them."""
+
+    def matches(self, tags: Collection[str]) -> bool:
+        """Whether a server carrying ``tags`` passes."""
+        have = set(tags)
+        return (
+            all(t in have for t in self.all_of)
+            and (not self.any_of or any(t in have for t in self.any_of))
+            and (not self.not_all_of or not all(t in have for t in self.not_all_of))
+            and not any(t in have for t in self.not_any_of)
+        )
+
+
+@dataclass(frozen=True)
 class ServerFilters:
     """Which servers a listing selects (every field narrows; None means no test)."""
 
@@ -167,6 +191,8 @@ class ServerFilters:
     """Naive UTC: only servers changed at or before it (deleted ones included)."""
     deleted: bool | None = None
     """True: only deleted; False: only live; None: live unless a changes filter is set."""
+    tags: TagTest | None = None
+    """Tag tests (2.26): which tags a server must or must not carry."""
 
     def read_deleted(self) -> bool | None:
         """True: only deleted rows; False: only live rows; None: both."""

@@ -20,13 +20,15 @@ from sqlalchemy.dialects import mysql
 
 from tessera.compute.api import ServerView
 from tessera.compute.list_filters import like_prefilter
-from tessera.compute.list_query import ServerFilters, SortKey, StateMatch
+from tessera.compute.list_query import ServerFilters, SortKey, StateMatch, TagTest
 from tessera.objects import instance as instances
+from tessera.objects import instance_fault, tag
 from tessera.objects.instance import Instance
 from tessera.objects.instance_fault import TABLE as FAULTS
 from tessera.objects.instance_fault import Fault
 
 TABLE = instances.TABLE
+TAGS = tag.TABLE
 # The columns an Instance record carries (the API's views read them).
 VIEW_COLUMNS: tuple[str, ...] = (*instances._COLUMNS, "deleted")
 # Statuses whose view shows the latest fault.
@@ -157,6 +159,29 @@ def filter_clauses(filters: ServerFilters, project_id: str | None) -> list[sa.Co
         clauses.append(sa.or_(sa.false(), *(_state(s) for s in filters.states)))
     clauses.extend(_name_prefilter(filters.name))
     clauses.extend(_changes(filters))
+    if filters.tags is not None:
+        clauses.extend(_tags(filters.tags))
+    return clauses
+
+
+def _has_tag(names: Sequence[str]) -> sa.ColumnElement[bool]:
+    """The row's server carries one of ``names`` (an index lookup on the tags key)."""
+    return (
+        sa.select(TAGS.c.tag)
+        .where(TAGS.c.resource_id == TABLE.c.uuid, TAGS.c.tag.in_(sorted(set(names))))
+        .exists()
+    )
+
+
+def _tags(test: TagTest) -> list[sa.ColumnElement[bool]]:
+    """The tag filters as correlated EXISTS tests, each one primary-key probe per row."""
+    clauses = [_has_tag([t]) for t in sorted(set(test.all_of))]
+    if test.any_of:
+        clauses.append(_has_tag(test.any_of))
+    if test.not_all_of:
+        clauses.append(sa.not_(sa.and_(*(_has_tag([t]) for t in sorted(set(test.not_all_of))))))
+    if test.not_any_of:
+        clauses.append(sa.not_(_has_tag(test.not_any_of)))
     return clauses
 
 
@@ -198,16 +223,21 @@ def _changes(filters: ServerFilters) -> list[sa.ColumnElement[bool]]:
 
 
 def load_views(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list[ServerView]:
-    """Full records of ``rows``: flavor, metadata and latest fault, three batched queries."""
+    """Full records of ``rows``: flavor, metadata, tags and latest fault, four batched queries."""
     uuids = [str(r["uuid"]) for r in rows]
     if not uuids:
         return []
     flavors = _flavors(conn, uuids)
     metadata = _metadata(conn, uuids)
+    tags = tag.get_for_instances(conn, uuids)
     faulted = [str(r["uuid"]) for r in rows if r["vm_state"] in _FAULTED_VM_STATES]
     faults = _latest_faults(conn, faulted)
     return [
-        ServerView(Instance(dict(r), flavors.get(u, {}), metadata.get(u, {})), faults.get(u))
+        ServerView(
+            Instance(dict(r), flavors.get(u, {}), metadata.get(u, {})),
+            faults.get(u),
+            tags=tags.get(u, []),
+        )
         for r, u in zip(rows, uuids, strict=True)
     ]
 
@@ -238,7 +268,4 @@ def _latest_faults(conn: sa.Connection, uuids: list[str]) -> dict[str, Fault]:
         .group_by(FAULTS.c.instance_uuid)
     )
     stmt = sa.select(FAULTS).where(FAULTS.c.id.in_(newest))
-    return {
-        row.instance_uuid: Fault(row.code, row.message or "", row.details, row.host)
-        for row in conn.execute(stmt)
-    }
+    return {row.instance_uuid: instance_fault.from_row(row) for row in conn.execute(stmt)}

@@ -19,8 +19,11 @@ from typing import Any
 from oslo_concurrency import lockutils
 
 from tessera.compute.resource_tracker import ResourceTracker
+from tessera.compute.snapshot import EVENT_SNAPSHOT, Snapshot
+from tessera.compute.snapshot import STATES as SNAPSHOT_STATES
 from tessera.conductor.rpcapi import CellConductorAPI
 from tessera.context import RequestContext, admin_context
+from tessera.image.client import ImageClient
 from tessera.objects.flavor import Flavor
 from tessera.objects.instance import Instance
 from tessera.objects.selection import Selection
@@ -108,19 +111,23 @@ class ComputeManager:
         conductor: CellConductorAPI,
         placement: PlacementClient,
         tracker: ResourceTracker,
+        images: ImageClient | None = None,
     ) -> None:
         self.host = host
         self._driver = driver
         self._conductor = conductor
         self._placement = placement
         self._tracker = tracker
+        self.images = images
+        """Where snapshots go; None fails them (the all-in-one sets its in-process one)."""
         # One lock per instance uuid, dropped by the library once nobody holds it.
         self._locks = lockutils.Semaphores()
 
     # ------------------------------------------------------------------ service hooks
 
     def init_host(self) -> None:
-        """Destroy guests deleted while this host was down, then report the node."""
+        """Destroy guests deleted while this host was down (and clear snapshots the
+        restart interrupted), then report the node."""
         self._destroy_orphans()
         try:
             self._tracker.update()
@@ -142,6 +149,11 @@ class ComputeManager:
             if alive is None or alive.host not in (None, self.host):
                 LOG.info("Destroying guest %s: its server was deleted (or moved)", uuid)
                 self._driver.destroy(uuid)
+            elif alive.task_state in SNAPSHOT_STATES:
+                # A snapshot cut short by the restart: free the server for new actions
+                # (a late message for it finds the state gone and drops its image).
+                LOG.info("Clearing the interrupted snapshot of %s", uuid)
+                self._conductor.instance_update(ctx, uuid, {"task_state": None}, SNAPSHOT_STATES)
 
     def reset(self) -> None:
         """Nothing is cached from configuration or the cell (SIGHUP)."""
@@ -331,6 +343,15 @@ class ComputeManager:
             LOG.info("Instance %s is %s on %s", uuid, vm_state, self.host)
         else:
             LOG.info("Instance %s changed state during %s", uuid, event)
+
+    # ------------------------------------------------------------------ snapshot
+
+    def snapshot_instance(self, ctxt: RequestContext, instance_uuid: str, image_id: str) -> None:
+        """Upload the guest's root disk as image ``image_id``; the server goes idle again."""
+        with self._locks.get(instance_uuid):
+            task = Snapshot(self.host, self._driver, self._conductor, self.images)
+            error = task.run(ctxt, instance_uuid, image_id)
+            self._record_event(ctxt, instance_uuid, EVENT_SNAPSHOT, error)
 
     # ------------------------------------------------------------------ helpers
 

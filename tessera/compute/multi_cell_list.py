@@ -16,8 +16,10 @@ Which filters a caller may use is policy, decided by the API before it asks
 (``allow_all_filters``); the lister itself refuses other projects' servers
 unless the context is an admin's, and host/node sorting to non-admins.
 
-Tags filters (``tags``, ``tags-any``, ``not-tags``, ``not-tags-any``) and IP
-filters are not applied yet: servers carry no tags or addresses in listings.
+Tags filters (``tags``, ``tags-any``, ``not-tags``, ``not-tags-any``) are
+applied in each cell's SQL (and in Python to build requests). The IP filters
+(``ip``, ``ip6``) are accepted but not applied yet: addresses live in the
+network service, not in the cells.
 """
 
 from __future__ import annotations

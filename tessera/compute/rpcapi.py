@@ -57,3 +57,12 @@ class ComputeAPI:
         self._client.cast(
             ctx, "reboot_instance", server=host, instance_uuid=instance_uuid, hard=hard
         )
+
+    def snapshot_instance(
+        self, ctx: RequestContext, host: str, instance_uuid: str, image_id: str
+    ) -> None:
+        """Ask ``host`` to upload the guest's root disk as ``image_id`` (the API set
+        ``image_snapshot_pending`` and created the queued image)."""
+        self._client.cast(
+            ctx, "snapshot_instance", server=host, instance_uuid=instance_uuid, image_id=image_id
+        )

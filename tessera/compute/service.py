@@ -18,6 +18,8 @@ from tessera.compute.resource_tracker import AllocationRatios, ResourceTracker
 from tessera.compute.rpcapi import TOPIC
 from tessera.conductor.rpcapi import CellConductorAPI
 from tessera.context import RequestContext, admin_context
+from tessera.image import client as image_client
+from tessera.image.client import ImageClient
 from tessera.objects.service import COMPUTE_BINARY
 from tessera.placement.client import PlacementClient
 from tessera.rpc.notifier import Notifier, notification_url
@@ -107,15 +109,22 @@ def cell_transport_url(conf: cfg.ConfigOpts) -> str:
 
 
 def build_compute_service(
-    conf: cfg.ConfigOpts, transports: TransportRegistry, placement: PlacementClient
+    conf: cfg.ConfigOpts,
+    transports: TransportRegistry,
+    placement: PlacementClient,
+    images: ImageClient | None = None,
 ) -> Service:
-    """A compute service for ``[DEFAULT] host`` with a fake driver, ready to start."""
+    """A compute service for ``[DEFAULT] host`` with a fake driver, ready to start.
+
+    Snapshots go to ``images``, or else to the image API ``[image] api_servers`` names.
+    """
     host: str = conf.host
     transport = transports.rpc(cell_transport_url(conf))
     conductor = CellConductorAPI(transport, timeout=conf.rpc_call_timeout)
     driver = FakeDriver(fake_settings(conf, host))
     tracker = ResourceTracker(host, driver, conductor, placement, allocation_ratios(conf))
-    manager = ComputeManager(host, driver, conductor, placement, tracker)
+    uploads = images if images is not None else image_client.from_conf(conf)
+    manager = ComputeManager(host, driver, conductor, placement, tracker, images=uploads)
     update = Periodic(
         "update_available_resource", conf.compute.resource_update_interval, tracker.update
     )

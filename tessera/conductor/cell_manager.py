@@ -20,7 +20,7 @@ from tessera.db.main import models
 from tessera.db.types import table_of
 from tessera.network.service import NetworkService
 from tessera.objects import instance as instances
-from tessera.objects import instance_action, instance_fault, service
+from tessera.objects import instance_action, instance_fault, service, tag
 from tessera.objects.errors import InstanceNotFound
 from tessera.objects.instance import Instance, UnexpectedTaskState
 from tessera.objects.selection import Selection
@@ -141,6 +141,7 @@ class CellConductorManager:
         """Soft-delete the instance once its guest and allocations are gone; free its ports."""
         with self._engine.begin() as conn:
             instances.soft_delete(conn, uuid)
+            tag.delete_all(conn, uuid)  # tags are not soft-deleted: they go with the server
         if self._network is not None:
             self._network.deallocate_for_instance(uuid)
 

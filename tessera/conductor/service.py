@@ -8,11 +8,13 @@ database for computes, and reschedules).
 from __future__ import annotations
 
 from oslo_config import cfg
+from sqlalchemy.engine import Engine
 
 from tessera.cells.targets import CellTargets
 from tessera.compute.rpcapi import ComputeAPI
 from tessera.conductor.cell_manager import CellConductorManager
 from tessera.conductor.rpcapi import TOPIC
+from tessera.conductor.stuck_builds import StuckBuildSweeper
 from tessera.conductor.super_manager import SuperConductorManager
 from tessera.conductor.tasks.build import BuildDeps
 from tessera.db.engines import Databases
@@ -20,7 +22,7 @@ from tessera.network import config as network_config
 from tessera.placement.client import PlacementClient
 from tessera.rpc.registry import TransportRegistry
 from tessera.scheduler.rpcapi import SchedulerAPI
-from tessera.service import DirectReporter, Service
+from tessera.service import DirectReporter, Periodic, Service
 
 BINARY = "tessera-conductor"
 
@@ -65,7 +67,20 @@ def _cell(
         transport=transport,
         reporter=DirectReporter(engine, conf.host, BINARY, TOPIC),
         report_interval=conf.report_interval,
+        periodic=_stuck_build_check(conf, engine, placement),
     )
+
+
+def _stuck_build_check(
+    conf: cfg.ConfigOpts, engine: Engine, placement: PlacementClient
+) -> list[Periodic]:
+    """The cell conductor's check for builds stuck on a down host (none when disabled)."""
+    timeout = conf.conductor.down_host_build_timeout
+    if not timeout:
+        return []
+    sweeper = StuckBuildSweeper(engine, placement, conf.host, timeout, conf.service_down_time)
+    interval = conf.conductor.stuck_build_check_interval
+    return [Periodic("stuck builds", interval, sweeper.check)]
 
 
 def _super(
@@ -82,6 +97,7 @@ def _super(
         placement,
         conf.host,
         network_config.from_conf(conf, databases),
+        cell_timeout=conf.cell_timeout,
     )
     reporter = DirectReporter(databases.engine(conf.database.connection), conf.host, BINARY, TOPIC)
     return Service(

@@ -11,8 +11,10 @@ from oslo_config import cfg
 from tessera.conf import (
     api,
     compute,
+    conductor,
     database,
     default,
+    image,
     network,
     placement,
     scheduler,
@@ -28,6 +30,8 @@ _GROUPS: list[tuple[str, list[cfg.Opt]]] = [
     (compute.FAKE_DRIVER, compute.FAKE_DRIVER_OPTS),
     (placement.GROUP, placement.OPTS),
     (network.GROUP, network.OPTS),
+    (image.GROUP, image.OPTS),
+    (conductor.GROUP, conductor.OPTS),
     (scheduler.SCHEDULER, scheduler.SCHEDULER_OPTS),
     (scheduler.FILTER_SCHEDULER, scheduler.FILTER_SCHEDULER_OPTS),
 ]

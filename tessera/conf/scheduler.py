@@ -58,6 +58,18 @@ FILTER_SCHEDULER_OPTS: list[cfg.Opt] = [
         help="Positive spreads servers by free vCPUs; negative stacks them.",
     ),
     cfg.FloatOpt(
+        "soft_affinity_weight_multiplier",
+        default=1.0,
+        min=0.0,
+        help="Weight of a host's members of a soft-affinity group (more: preferred).",
+    ),
+    cfg.FloatOpt(
+        "soft_anti_affinity_weight_multiplier",
+        default=1.0,
+        min=0.0,
+        help="Weight of a host's members of a soft-anti-affinity group (more: avoided).",
+    ),
+    cfg.FloatOpt(
         "cross_cell_move_weight_multiplier",
         default=1000000.0,
         help="Preference for keeping a moved server in its current cell.",

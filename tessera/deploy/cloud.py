@@ -27,6 +27,7 @@ from tessera.conductor.service import build_conductor_service
 from tessera.db.engines import Databases
 from tessera.deploy.embedded import EmbeddedLayout
 from tessera.image import ImageService
+from tessera.image.client import LocalImageClient
 from tessera.image.seed import seed_cirros
 from tessera.objects import flavor
 from tessera.placement.client import PlacementClient
@@ -89,8 +90,7 @@ class EmbeddedCloud:
             )
             for host in cell.computes:
                 self._start(
-                    self.layout.etc / f"{host}.conf",
-                    lambda c, r: build_compute_service(c, r.transports, client),
+                    self.layout.etc / f"{host}.conf", lambda c, r: self._compute(c, r, client)
                 )
         self._start_rest(client)
 
@@ -101,8 +101,16 @@ class EmbeddedCloud:
         self.services.append(service)
         return service
 
+    def _compute(self, conf: cfg.ConfigOpts, runtime: _Runtime, client: PlacementClient) -> Service:
+        # The computes share the process with the image service: snapshots go straight in.
+        images = None if self.images is None else LocalImageClient(self.images)
+        return build_compute_service(conf, runtime.transports, client, images)
+
     def _start_api_level(self, client: PlacementClient) -> None:
         conf, runtime = self._load(self.layout.config_file)
+        # Before any compute starts: they upload snapshots into it.
+        self.images = image_service(conf)
+        seed_cirros(self.images)
         with runtime.databases.engine(conf.api_database.connection).begin() as conn:
             flavor.ensure_defaults(conn)
         for build in (build_scheduler_service, _conductor_builder):
@@ -112,9 +120,10 @@ class EmbeddedCloud:
 
     def _start_rest(self, client: PlacementClient) -> None:
         conf, runtime = self._load(self.layout.config_file)
-        self.server_api = build_server_api(conf, runtime.transports, runtime.databases, client)
-        self.images = image_service(conf)
-        seed_cirros(self.images)
+        assert self.images is not None
+        self.server_api = build_server_api(
+            conf, runtime.transports, runtime.databases, client, self.images
+        )
         self.api_server = build_api_server(conf, self.server_api, self.images)
         self.api_server.start()
 

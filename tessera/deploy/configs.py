@@ -54,6 +54,9 @@ class DeploymentPlan:
     """``[fake_driver]`` options of every compute."""
     host_fake_driver: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per-host ``[fake_driver]`` overrides (failure injection in tests)."""
+    image_endpoint: str = ""
+    """Root URL of the image API computes upload snapshots to (``[image] api_servers``);
+    empty when they reach the image service in-process (the all-in-one)."""
 
 
 def _common(plan: DeploymentPlan, host: str, transport: str) -> Sections:
@@ -95,6 +98,8 @@ def compute(plan: DeploymentPlan, cell: CellPlan, host: str) -> Sections:
     """A compute host: its cell's transport only (no database at all)."""
     sections = _common(plan, host, cell.transport)
     sections["fake_driver"] = {**plan.fake_driver, **plan.host_fake_driver.get(host, {})}
+    if plan.image_endpoint:
+        sections["image"] = {"api_servers": plan.image_endpoint}
     return sections
 
 

@@ -101,6 +101,7 @@ def build_plan(settings: DevstackSettings, placement_port: int) -> DeploymentPla
         placement={"endpoint": f"http://127.0.0.1:{placement_port}"},
         network_database=servers.database_url(dbs["network"]),
         api_port=settings.api_port,
+        image_endpoint=f"http://127.0.0.1:{settings.api_port}/image",
         fake_driver=dict(settings.fake_driver),
         host_fake_driver=dict(settings.host_fake_driver),
     )

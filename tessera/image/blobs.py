@@ -20,6 +20,7 @@ from tessera.image.errors import ImageDataCorrupt, ImageTooLarge
 from tessera.image.records import DataDigest
 
 CHUNK_SIZE = 64 * 1024
+_ZEROS = bytes(CHUNK_SIZE)
 
 
 class _Digester:
@@ -121,7 +122,12 @@ def _copy(chunks: Iterable[bytes], out: BinaryIO, limit: int) -> DataDigest:
         digester.update(chunk)
         if digester.size > limit:
             raise ImageTooLarge(f"Image exceeds the size limit of {limit} bytes.")
-        out.write(chunk)
+        if chunk == _ZEROS[: len(chunk)]:
+            # Left as a hole: a snapshot of a sparse guest disk stays sparse on disk.
+            out.seek(len(chunk), os.SEEK_CUR)
+        else:
+            out.write(chunk)
+    out.truncate(digester.size)  # a trailing hole still counts toward the size
     return digester.result()
 
 

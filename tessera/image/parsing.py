@@ -24,6 +24,8 @@ from tessera.image.schemas import (
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
+MAX_SIZE = 2**63 - 1
+"""The largest image size the ``size`` column (64-bit) holds: the bound of size filters."""
 # Exact-match filters (``images`` columns); each also takes ``in:a,b``.
 MATCH_FILTERS = (
     "id",
@@ -145,19 +147,39 @@ def _visibility(params: QueryParams) -> str | None:
     return value
 
 
+def bounded_count(text: str, ceiling: int) -> int | None:
+    """``text`` as a non-negative integer, None unless it is ASCII digits; every number
+    above ``ceiling`` is ``ceiling + 1`` (told by length first: int() refuses numbers of
+    thousands of digits)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(ceiling)) or int(digits) > ceiling:
+        return ceiling + 1
+    return int(digits)
+
+
 def _count(params: QueryParams, key: str) -> int | None:
+    """A size bound: refused beyond the ``size`` column's range, so that no database is
+    asked to compare with a number it cannot hold."""
     value = _one(params, key)
     if value is None:
         return None
-    if not (value.isascii() and value.isdigit()):
-        raise ImageBadRequest(f"{key} param must be a non-negative integer")
-    return int(value)
+    found = bounded_count(value, MAX_SIZE)
+    if found is None or found > MAX_SIZE:
+        raise ImageBadRequest(f"{key} param must be an integer from 0 to {MAX_SIZE}")
+    return found
 
 
 def _limit(params: QueryParams) -> int:
     # Larger requests are capped, not refused, as Glance's api_limit_max does.
-    value = _count(params, "limit")
-    return DEFAULT_LIMIT if value is None else min(value, MAX_LIMIT)
+    value = _one(params, "limit")
+    if value is None:
+        return DEFAULT_LIMIT
+    found = bounded_count(value, MAX_LIMIT)
+    if found is None:
+        raise ImageBadRequest("limit param must be a non-negative integer")
+    return min(found, MAX_LIMIT)
 
 
 def _flag(params: QueryParams, key: str) -> bool | None:

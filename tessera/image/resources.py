@@ -1,7 +1,8 @@
 """Falcon resources of the Glance v2 subset: images, their data, tags and schemas.
 
-Authentication is read here, not from the compute API's middleware, so the image API
-can also run in an app of its own: the noauth2 token ``user:project`` is trusted.
+The caller is the one the app's auth middleware put on ``req.context.ctx`` (under
+keystone, which validated the token); where none did (noauth2, or the image API in an
+app of its own) the noauth2 token ``user:project`` is trusted.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tessera.image.errors import (
     LengthRequired,
     UnsupportedMediaType,
 )
-from tessera.image.parsing import image_spec, list_query
+from tessera.image.parsing import MAX_SIZE, bounded_count, image_spec, list_query
 from tessera.image.service import ImageService
 
 MAX_JSON_BODY = 1024 * 1024
@@ -32,7 +33,13 @@ OCTET_STREAM = "application/octet-stream"
 
 
 def request_context(req: falcon.Request) -> RequestContext:
-    """The caller named by ``X-Auth-Token``; 401 without one."""
+    """The caller: as the app's auth middleware found it, else named by a noauth2
+    ``X-Auth-Token``; 401 without one."""
+    # Under keystone the compute app's middleware has validated the token: it is opaque,
+    # not ``user:project``.
+    found = getattr(req.context, "ctx", None)
+    if isinstance(found, RequestContext):
+        return found
     token = req.get_header("X-Auth-Token")
     if not token:
         raise ImageUnauthorized("This server could not verify that you are authorized.")
@@ -59,7 +66,8 @@ def _json_body(req: falcon.Request) -> object:
         raise ImageTooLarge("Request body is too large.")
     try:
         return json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # RecursionError: nesting deeper than the decoder follows.
         raise ImageBadRequest("Malformed JSON in request body.") from None
 
 
@@ -84,9 +92,9 @@ def _upload_source(req: falcon.Request) -> Iterator[bytes]:
 def _announced_size(req: falcon.Request) -> int | None:
     # openstacksdk announces the size separately, which also covers chunked uploads.
     header = req.get_header("X-OpenStack-Image-Size")
-    if header is not None and header.isascii() and header.isdigit():
-        return int(header)
-    return req.content_length
+    # Any size beyond MAX_SIZE reads as MAX_SIZE + 1, which the service refuses as too large.
+    announced = None if header is None else bounded_count(header, MAX_SIZE)
+    return req.content_length if announced is None else announced
 
 
 def _send_json(resp: falcon.Response, body: dict[str, Any], status: int = 200) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import jsonschema
 
+from tessera.api import validation
 from tessera.image.errors import ImageBadRequest, ImageForbidden
 from tessera.image.records import CONTAINER_FORMATS, DISK_FORMATS, Visibility
 
@@ -94,7 +95,7 @@ _COMPUTED: dict[str, dict[str, Any]] = {
 def validate(instance: object, schema: dict[str, Any], where: str = "body") -> None:
     """Check ``instance`` against ``schema``; ImageBadRequest naming the bad field."""
     try:
-        jsonschema.validate(instance, schema)
+        validation.validate(instance, schema)
     except jsonschema.ValidationError as exc:
         field = "/".join(str(p) for p in exc.absolute_path) or where
         raise ImageBadRequest(f"Invalid value for {field}: {exc.message}") from None

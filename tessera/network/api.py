@@ -4,7 +4,8 @@ Routes, under ``prefix`` (``/network``):
 
 - ``GET {prefix}``: the version document (no token needed, as for other services);
 - ``GET {prefix}/v2.0``: the resource collections;
-- ``GET {prefix}/v2.0/networks[/{id}]``, ``.../subnets[/{id}]``, ``.../ports[/{id}]``.
+- ``GET {prefix}/v2.0/networks[/{id}]``, ``.../subnets[/{id}]``, ``.../ports[/{id}]``;
+- ``GET {prefix}/v2.0/quotas/{project_id}[/default|/details]`` (see :mod:`.quotas`).
 
 Lists take Neutron's filters (``?device_id=a&device_id=b``); parameters that are not
 filters of the resource (``fields``, ``limit``, ...) are ignored, as older Neutron did.
@@ -19,7 +20,7 @@ from typing import Any
 import falcon
 import sqlalchemy as sa
 
-from tessera.network import queries, views
+from tessera.network import queries, quotas, views
 from tessera.network.errors import (
     InvalidFilter,
     NetworkError,
@@ -32,6 +33,10 @@ from tessera.network.service import NetworkService
 
 App = falcon.App[falcon.Request, falcon.Response]
 API_VERSION = "v2.0"
+MAX_INT = 2**31 - 1
+"""The largest value of the integer columns filters compare with."""
+SHOWN = 100
+"""Characters of a refused filter value quoted back."""
 
 
 def unauthenticated_paths(prefix: str = "/network") -> tuple[str, ...]:
@@ -49,17 +54,32 @@ def _viewer(req: falcon.Request) -> Viewer:
 def _as_bool(name: str, value: str) -> bool:
     lowered = value.lower()
     if lowered not in ("true", "false"):
-        raise InvalidFilter(f"Invalid value {value!r} for filter {name}: expected true or false.")
+        raise InvalidFilter(
+            f"Invalid value {value[:SHOWN]!r} for filter {name}: expected true or false."
+        )
     return lowered == "true"
 
 
 def _as_int(name: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidFilter(
-            f"Invalid value {value!r} for filter {name}: expected a number."
-        ) from None
+    """A filter on an integer column: refused outside the column's (32-bit) range, so that
+    every database answers alike (SQLite cannot bind larger numbers at all)."""
+    text = value.strip()
+    unsigned = text[1:] if text[:1] in ("+", "-") else text
+    well_formed = unsigned.isascii() and unsigned.isdigit()
+    # By length first: int() refuses numbers of thousands of digits.
+    if not well_formed or len(unsigned.lstrip("0")) > len(str(MAX_INT)):
+        raise InvalidFilter(_int_refusal(name, value))
+    number = int(text)
+    if not -MAX_INT - 1 <= number <= MAX_INT:
+        raise InvalidFilter(_int_refusal(name, value))
+    return number
+
+
+def _int_refusal(name: str, value: str) -> str:
+    return (
+        f"Invalid value {value[:SHOWN]!r} for filter {name}: "
+        f"expected an integer from {-MAX_INT - 1} to {MAX_INT}."
+    )
 
 
 def _as_str(name: str, value: str) -> str:
@@ -203,6 +223,31 @@ class PortItem(_Resource):
         resp.media = {"port": views.port(found[0], viewer)}
 
 
+class QuotaItem:
+    """``GET .../quotas/{project_id}``: the project's limits (none is enforced)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
+        quotas.check_visible(_viewer(req), project_id)
+        resp.media = {"quota": quotas.limits()}
+
+
+class QuotaDefault:
+    """``GET .../quotas/{project_id}/default``: the defaults (the same limits)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
+        quotas.check_visible(_viewer(req), project_id)
+        resp.media = {"quota": quotas.limits()}
+
+
+class QuotaDetails(_Resource):
+    """``GET .../quotas/{project_id}/details``: limits with the project's usage."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
+        quotas.check_visible(_viewer(req), project_id)
+        with self._connect() as conn:
+            resp.media = {"quota": quotas.details(conn, project_id)}
+
+
 def install(app: App, service: NetworkService, prefix: str = "/network") -> None:
     """Add the network routes under ``prefix`` and render NetworkErrors Neutron's way."""
     base = f"{prefix}/{API_VERSION}"
@@ -214,4 +259,7 @@ def install(app: App, service: NetworkService, prefix: str = "/network") -> None
     app.add_route(f"{base}/subnets/{{subnet_id}}", SubnetItem(service))
     app.add_route(f"{base}/ports", PortCollection(service))
     app.add_route(f"{base}/ports/{{port_id}}", PortItem(service))
+    app.add_route(f"{base}/quotas/{{project_id}}", QuotaItem())
+    app.add_route(f"{base}/quotas/{{project_id}}/default", QuotaDefault())
+    app.add_route(f"{base}/quotas/{{project_id}}/details", QuotaDetails(service))
     app.add_error_handler(NetworkError, render_error)

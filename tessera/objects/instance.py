@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from tessera.db.main import models
 from tessera.db.types import table_of, utcnow
+from tessera.objects import tag
 from tessera.objects.errors import InstanceNotFound
 
 TABLE = table_of(models.Instance)
@@ -127,6 +128,10 @@ _COLUMNS = (
     "progress",
     "hidden",
     "user_data",
+    "kernel_id",
+    "ramdisk_id",
+    "root_device_name",
+    "auto_disk_config",
     *_TIMES,
 )
 
@@ -197,22 +202,24 @@ def _write_metadata(conn: sa.Connection, uuid: str, metadata: dict[str, str]) ->
 
 
 def get(conn: sa.Connection, uuid: str, *, read_deleted: str = "no") -> Instance:
-    """The instance with ``uuid`` (three indexed queries), or InstanceNotFound."""
-    stmt = sa.select(*(TABLE.c[c] for c in _COLUMNS), TABLE.c.deleted).where(TABLE.c.uuid == uuid)
+    """The instance with ``uuid`` (two indexed queries), or InstanceNotFound."""
+    columns = (*(TABLE.c[c] for c in _COLUMNS), TABLE.c.deleted, EXTRA.c.flavor)
+    # The flavor rides along (one row per instance): one round trip fewer per show.
+    joined = TABLE.outerjoin(EXTRA, EXTRA.c.instance_uuid == TABLE.c.uuid)
+    stmt = sa.select(*columns).select_from(joined).where(TABLE.c.uuid == uuid)
     if read_deleted == "no":
         stmt = stmt.where(TABLE.c.deleted == 0)
     row = conn.execute(stmt).first()
     if row is None:
         raise InstanceNotFound(uuid)
-    flavor = conn.execute(
-        sa.select(EXTRA.c.flavor).where(EXTRA.c.instance_uuid == uuid)
-    ).scalar_one_or_none()
+    values = dict(row._mapping)
+    flavor = values.pop("flavor")
     meta = conn.execute(
         sa.select(METADATA.c.key, METADATA.c.value).where(
             METADATA.c.instance_uuid == uuid, METADATA.c.deleted == 0
         )
     )
-    return Instance(dict(row._mapping), json.loads(flavor or "{}"), {k: v for k, v in meta})
+    return Instance(values, json.loads(flavor or "{}"), {k: v for k, v in meta})
 
 
 def update(
@@ -258,7 +265,11 @@ def soft_delete(conn: sa.Connection, uuid: str) -> bool:
             power_state=0,
         )
     )
-    return result.rowcount > 0
+    if result.rowcount == 0:
+        return False
+    # Tags are plain rows with no deleted column: a deleted server has none.
+    conn.execute(sa.delete(tag.TABLE).where(tag.TABLE.c.resource_id == uuid))
+    return True
 
 
 def destroy(conn: sa.Connection, uuid: str) -> None:

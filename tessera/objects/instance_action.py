@@ -113,3 +113,14 @@ def events(conn: sa.Connection, instance_uuid: str, action: str) -> list[ActionE
 
 def _event(row: Any) -> ActionEvent:
     return ActionEvent(row.event, row.result, row.host, row.traceback)
+
+
+def latest_request_id(conn: sa.Connection, instance_uuid: str, action: str) -> str | None:
+    """The request id of the instance's latest ``action`` action, if it has one."""
+    stmt = (
+        sa.select(ACTIONS.c.request_id)
+        .where(ACTIONS.c.instance_uuid == instance_uuid, ACTIONS.c.action == action)
+        .order_by(ACTIONS.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(stmt).scalar()

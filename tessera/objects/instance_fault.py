@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import traceback as tb
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -25,6 +27,8 @@ class Fault:
     """Traceback, recorded only for code 500."""
     host: str | None
     """Host where it happened."""
+    created_at: datetime.datetime | None = None
+    """When it was recorded (naive UTC)."""
 
 
 def record(
@@ -56,4 +60,9 @@ def latest(conn: sa.Connection, instance_uuid: str) -> Fault | None:
         .limit(1)
     )
     row = conn.execute(stmt).first()
-    return None if row is None else Fault(row.code, row.message or "", row.details, row.host)
+    return None if row is None else from_row(row)
+
+
+def from_row(row: Any) -> Fault:
+    """The fault a row of ``instance_faults`` holds."""
+    return Fault(row.code, row.message or "", row.details, row.host, row.created_at)

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy.exc import IntegrityError
@@ -88,10 +89,11 @@ def fingerprint(public_key: str) -> str:
     if len(parts) < 2:
         raise InvalidPublicKey("Keypair data is invalid: not an OpenSSH public key")
     try:
-        # Parsing first rejects well-formed base64 that is not a key of a known type.
+        # Parsing first rejects well-formed base64 that is not a key of a known type
+        # (UnsupportedAlgorithm when the blob names a type cryptography does not know).
         serialization.load_ssh_public_key(" ".join(parts[:2]).encode())
         blob = base64.b64decode(parts[1], validate=True)
-    except (ValueError, binascii.Error, UnicodeError) as exc:
+    except (ValueError, binascii.Error, UnicodeError, UnsupportedAlgorithm) as exc:
         raise InvalidPublicKey(f"Keypair data is invalid: {exc}") from None
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))

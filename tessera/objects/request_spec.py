@@ -3,7 +3,9 @@
 The spec is a JSON document with these keys (all optional but the first five):
 ``instance_uuid``, ``project_id``, ``user_id``, ``flavor`` (``Flavor.to_dict()``),
 ``num_instances``, ``image_ref``, ``availability_zone``, ``scheduler_hints``
-(dict), ``instance_group`` (``{"uuid", "policy", "members", "hosts"}``),
+(dict of lists), ``instance_group`` (``{"uuid", "policy", "rules"}`` as stored;
+the super conductor adds ``members``, ``hosts`` and ``member_hosts`` at schedule
+time, never saved),
 ``requested_destination`` (``{"cell_uuid", "host"}``), ``ignore_hosts`` (list),
 ``force_hosts`` (list).
 """

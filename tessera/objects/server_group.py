@@ -21,6 +21,7 @@ from tessera.objects.errors import NotFound
 GROUPS = table_of(models.InstanceGroup)
 POLICIES = table_of(models.InstanceGroupPolicy)
 MEMBERS = table_of(models.InstanceGroupMember)
+MAPPINGS = table_of(models.InstanceMapping)
 
 POLICY_NAMES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
 
@@ -84,7 +85,15 @@ def _assemble(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[ServerGroup]
     for row in conn.execute(sa.select(POLICIES).where(POLICIES.c.group_id.in_(ids))):
         policies[row.group_id] = (row.policy, json.loads(row.rules) if row.rules else {})
     members: dict[int, list[str]] = {i: [] for i in ids}
-    stmt = sa.select(MEMBERS).where(MEMBERS.c.group_id.in_(ids)).order_by(MEMBERS.c.id)
+    # Members whose deletion was asked for (or whose mapping is gone) are not shown,
+    # as the reference shows only servers that are not deleted.
+    live = MAPPINGS.c.instance_uuid == MEMBERS.c.instance_uuid
+    stmt = (
+        sa.select(MEMBERS.c.group_id, MEMBERS.c.instance_uuid)
+        .join(MAPPINGS, live)
+        .where(MEMBERS.c.group_id.in_(ids), MAPPINGS.c.queued_for_delete.is_not(True))
+        .order_by(MEMBERS.c.id)
+    )
     for row in conn.execute(stmt):
         members[row.group_id].append(row.instance_uuid)
     return [

@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -133,12 +135,38 @@ def forbidden(rule: str) -> APIError:
     return APIError(403, f"Policy doesn't allow {rule} to be performed.")
 
 
-class Policy:
-    """The policy of one API app: built once from the API's configuration."""
+Decision = tuple[str, tuple[Any, ...], tuple[Any, ...]]
+"""(rule, frozen credentials, frozen target): what a decision depends on."""
+_MAX_DECISIONS = 10_000
 
-    def __init__(self, conf: cfg.ConfigOpts | None = None) -> None:
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a credentials or target value."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+class Policy:
+    """The policy of one API app: built once from the API's configuration.
+
+    Decisions are remembered: a check is a pure function of the rules, the
+    caller's credentials and the target, and oslo.policy's own evaluation
+    (a policy-file check plus argument introspection per check) costs a
+    noticeable share of a small request. The policy files are looked at
+    again, and every remembered decision dropped, at most every
+    ``reload_interval`` seconds, so a changed file applies within that time.
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts | None = None, reload_interval: float = 1.0) -> None:
         """``conf`` is the API's ConfigOpts; without one, only the defaults in code apply."""
         self._enforcer = build_enforcer(conf if conf is not None else _bare_conf())
+        self._reload_interval = reload_interval
+        self._lock = threading.Lock()
+        self._decisions: dict[Decision, bool] = {}
+        self._next_reload = 0.0
 
     @property
     def enforcer(self) -> policy.Enforcer:
@@ -151,7 +179,28 @@ class Policy:
         An unregistered ``rule`` raises ``oslo_policy.policy.PolicyNotRegistered``:
         a typo must fail loudly, not fall back to the default rule.
         """
-        return bool(self._enforcer.authorize(rule, dict(target), credentials(ctx)))
+        self._reload_if_due()
+        creds = credentials(ctx)
+        key = (rule, _frozen(creds), _frozen(target))
+        found = self._decisions.get(key)
+        if found is None:
+            found = bool(self._enforcer.authorize(rule, dict(target), creds))
+            with self._lock:
+                if len(self._decisions) >= _MAX_DECISIONS:
+                    self._decisions.clear()
+                self._decisions[key] = found
+        return found
+
+    def _reload_if_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_reload:
+            return
+        with self._lock:
+            if now < self._next_reload:
+                return
+            self._enforcer.load_rules()
+            self._decisions.clear()
+            self._next_reload = now + self._reload_interval
 
     def authorize(self, ctx: RequestContext, rule: str, target: Mapping[str, Any]) -> None:
         """Raise a 403 APIError unless ``ctx`` may do ``rule`` on ``target``."""

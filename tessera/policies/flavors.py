@@ -1,7 +1,9 @@
 """Rules of ``/flavors``: managing flavors, their extra specs and who may use them.
 
-Listing and showing flavors has no rule: every caller may see the flavors it
-can boot.
+Listing and showing flavors has no rule, as in the reference API: every caller
+may see the flavors it can boot (public ones and those on its project's access
+list; administrators every flavor). From microversion 2.61 the ``index`` rule of
+extra specs decides whether flavor bodies include them.
 """
 
 from __future__ import annotations

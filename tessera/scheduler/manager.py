@@ -1,6 +1,8 @@
 """The scheduler's RPC endpoint: ``select_destinations``.
 
-Per request: ask placement once for allocation candidates, keep those on
+Per request: ask placement once for allocation candidates (one read shared by
+concurrent requests for the same resources, see
+:mod:`tessera.scheduler.shared_reads`), keep those on
 mapped hosts of enabled cells, filter and weigh them (deducting claims still
 in flight, see :mod:`tessera.scheduler.in_flight`), then claim: all instances
 in one placement request (shared with concurrent requests' claims, see
@@ -38,7 +40,8 @@ from tessera.scheduler.host_manager import HostManager, HostSettings
 from tessera.scheduler.host_state import HostState
 from tessera.scheduler.in_flight import InFlightClaims
 from tessera.scheduler.planner import Pick, Planner, alternates
-from tessera.scheduler.request import SchedulingRequest, from_spec
+from tessera.scheduler.request import AFFINITY, SchedulingRequest, from_spec
+from tessera.scheduler.shared_reads import SharedReads, read_key
 from tessera.scheduler.weighers import load_weighers
 
 LOG = logging.getLogger(__name__)
@@ -91,6 +94,7 @@ class SchedulerManager:
         self._placement = placement
         self._claimer = Claimer(placement)
         self._ledger = ledger
+        self._reads: SharedReads[dict[str, NodeCandidate]] = SharedReads(ledger)
         self._settings = settings
 
     def init_host(self) -> None:
@@ -114,18 +118,17 @@ class SchedulerManager:
         claim of this request remains.
         """
         request = from_spec(ctxt, request_spec)
-        token = self._ledger.open_snapshot()
-        try:
-            snapshot = self._snapshot(request, token)
+        key = read_key(request.resources)
+        with self._reads.snapshot(key, lambda: self._candidates(request)) as (token, nodes):
+            snapshot = self._snapshot(request, token, nodes)
             picks = self._claim(snapshot, instance_uuids)
-        finally:
-            self._ledger.close_snapshot(token)
         return self._selections(snapshot, picks)
 
     # ------------------------------------------------------------------ snapshot
 
-    def _snapshot(self, request: SchedulingRequest, token: int) -> Snapshot:
-        nodes = self._candidates(request)
+    def _snapshot(
+        self, request: SchedulingRequest, token: int, nodes: dict[str, NodeCandidate]
+    ) -> Snapshot:
         states = self.hosts.host_states(request, list(nodes))
         order = {uuid: i for i, uuid in enumerate(nodes)}
         states.sort(key=lambda s: order[s.node_uuid])
@@ -152,7 +155,7 @@ class SchedulerManager:
     # ------------------------------------------------------------------ claims
 
     def _claim(self, snap: Snapshot, uuids: Sequence[str]) -> list[Pick]:
-        plan = self._planner.plan(snap.hosts, snap.request, len(uuids), snap.token)
+        plan = self._planner.plan(snap.hosts, snap.request, len(uuids), snap.token, uuids)
         if plan is None:
             raise NoValidHost(NOT_ENOUGH_HOSTS)
         try:
@@ -177,7 +180,7 @@ class SchedulerManager:
         done: list[Pick] = []
         try:
             for uuid in uuids:
-                pick = self._claim_next_best(snap, uuid, [p.host.host for p in done])
+                pick = self._claim_next_best(snap, uuid, [p.host.host for p in done], uuids)
                 if pick is None:
                     raise NoValidHost(NOT_ENOUGH_HOSTS)
                 done.append(pick)
@@ -187,10 +190,13 @@ class SchedulerManager:
             raise
         return done
 
-    def _claim_next_best(self, snap: Snapshot, uuid: str, chosen: list[str]) -> Pick | None:
+    def _claim_next_best(
+        self, snap: Snapshot, uuid: str, chosen: list[str], siblings: Sequence[str]
+    ) -> Pick | None:
         """Claim the best host still untried for ``uuid``; None when none is left."""
         tried: set[str] = set()
-        while pick := self._planner.pick(snap.hosts, snap.request, snap.token, chosen, tried):
+        request, token = snap.request, snap.token
+        while pick := self._planner.pick(snap.hosts, request, token, chosen, tried, uuid, siblings):
             claimed = False
             try:
                 claimed = self._claimer.claim_one(self._claim_of(snap, uuid, pick))
@@ -218,6 +224,8 @@ class SchedulerManager:
     def _selections(self, snap: Snapshot, picks: Sequence[Pick]) -> list[list[dict[str, Any]]]:
         selected = {p.host.host for p in picks}
         limit = self._settings.max_attempts - 1
+        if snap.request.group_policy == AFFINITY:
+            limit = 0  # another host would leave the group: no alternates
         return [
             [_selection(snap, host).to_dict() for host in [p.host, *alternates(p, selected, limit)]]
             for p in picks

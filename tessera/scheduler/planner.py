@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tessera.scheduler.filters import HostFilter, filter_hosts
+from tessera.scheduler.group_picks import GroupPicks
 from tessera.scheduler.host_state import HostState
 from tessera.scheduler.in_flight import InFlightClaims
 from tessera.scheduler.request import SchedulingRequest
@@ -27,17 +28,24 @@ class Pick:
     """Every host that passed for this instance, best first (``host`` included)."""
     reservation: int
     """Its entry in the in-flight ledger (confirm or cancel it)."""
+    uuid: str | None = None
+    """The instance it is for, when the caller said."""
 
 
 class Planner:
     """Filters and weighs host states; reserves choices in the in-flight ledger."""
 
     def __init__(
-        self, filters: Sequence[HostFilter], weighers: Sequence[Weigher], ledger: InFlightClaims
+        self,
+        filters: Sequence[HostFilter],
+        weighers: Sequence[Weigher],
+        ledger: InFlightClaims,
+        groups: GroupPicks | None = None,
     ) -> None:
         self._filters = list(filters)
         self._weighers = list(weighers)
         self._ledger = ledger
+        self._groups = groups if groups is not None else GroupPicks()
 
     def rank(
         self, hosts: Sequence[HostState], request: SchedulingRequest, chosen: Collection[str]
@@ -45,7 +53,7 @@ class Planner:
         """Hosts that pass, still fit one instance, best first."""
         passed = filter_hosts(hosts, request, chosen, self._filters)
         fitting = [h for h in passed if h.fits(request.resources)]
-        return rank(fitting, request, self._weighers)
+        return rank(fitting, request.choosing(chosen), self._weighers)
 
     def pick(
         self,
@@ -54,28 +62,43 @@ class Planner:
         token: int,
         chosen: Collection[str] = (),
         excluded: Collection[str] = (),
+        uuid: str | None = None,
+        siblings: Collection[str] = (),
     ) -> Pick | None:
-        """Choose and reserve the best host for one more instance (None: no host fits)."""
+        """Choose and reserve the best host for one more instance (None: no host fits).
+
+        ``uuid`` is the instance and ``siblings`` every instance of its request:
+        a group member's pick is remembered for concurrent requests of its group.
+        """
         with self._ledger.deciding():
             in_flight = self._ledger.usage_since(token)
             hosts = [
                 h.minus(in_flight.get(h.node_uuid, {})) for h in base if h.node_uuid not in excluded
             ]
+            request = self._groups.merged(request, {*siblings, *([uuid] if uuid else [])})
             ranked = self.rank(hosts, request, chosen)
             if not ranked:
                 return None
             best = ranked[0]
             reservation = self._ledger.reserve(best.node_uuid, request.resources)
-            return Pick(best, tuple(ranked), reservation)
+            self._groups.remember(request, uuid, best.host)
+            return Pick(best, tuple(ranked), reservation, uuid)
 
     def plan(
-        self, base: Sequence[HostState], request: SchedulingRequest, count: int, token: int
+        self,
+        base: Sequence[HostState],
+        request: SchedulingRequest,
+        count: int,
+        token: int,
+        uuids: Sequence[str] = (),
     ) -> list[Pick] | None:
         """One pick per instance, each seeing the earlier ones (None: not all fit)."""
         picks: list[Pick] = []
         with self._ledger.deciding():
-            for _ in range(count):
-                pick = self.pick(base, request, token, [p.host.host for p in picks])
+            for i in range(count):
+                uuid = uuids[i] if i < len(uuids) else None
+                chosen = [p.host.host for p in picks]
+                pick = self.pick(base, request, token, chosen, uuid=uuid, siblings=uuids)
                 if pick is None:
                     self.cancel(picks)
                     return None
@@ -86,6 +109,7 @@ class Planner:
         """Drop the picks' reservations (their claims were not written)."""
         for pick in picks:
             self._ledger.cancel(pick.reservation)
+        self._groups.forget([p.uuid for p in picks])
 
     def confirm(self, picks: Sequence[Pick]) -> None:
         """Placement accepted the picks' claims."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 # Power states as the compute API reports them (OS-EXT-STS:power_state).
 NOSTATE = 0
@@ -49,6 +49,24 @@ class GuestSpec:
     """Image the root disk is built from."""
 
 
+@dataclass(frozen=True)
+class DiskSnapshot:
+    """A guest's root disk captured for upload: an open file the caller closes."""
+
+    data: BinaryIO
+    """The disk's bytes, positioned at the start."""
+    size: int
+    """How many bytes ``data`` holds."""
+    disk_format: str
+    """Image ``disk_format`` of the bytes (``raw``, ``qcow2``, ...)."""
+    container_format: str = "bare"
+    """Image ``container_format`` around them."""
+
+    def close(self) -> None:
+        """Release the file."""
+        self.data.close()
+
+
 class VirtDriver(Protocol):
     """Operations a compute manager performs on its hypervisor."""
 
@@ -75,3 +93,6 @@ class VirtDriver(Protocol):
 
     def reboot(self, uuid: str, hard: bool) -> None:
         """Restart the guest: cleanly, or (``hard``) by resetting it."""
+
+    def snapshot(self, uuid: str) -> DiskSnapshot:
+        """Capture the guest's root disk as it is now (LookupError for an unknown guest)."""

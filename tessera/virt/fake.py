@@ -20,6 +20,7 @@ from tessera.virt.driver import (
     NOSTATE,
     RUNNING,
     SHUTDOWN,
+    DiskSnapshot,
     GuestSpec,
     HostResources,
     SpawnError,
@@ -112,6 +113,16 @@ class FakeDriver:
             raise LookupError(f"Guest {uuid} does not exist on host {self._settings.host}")
         with self._lock:
             self._running[uuid] = state
+
+    def snapshot(self, uuid: str) -> DiskSnapshot:
+        """The root disk, opened: the open file keeps these very bytes readable even if
+        the guest is destroyed while they are uploaded (fake guests never write)."""
+        try:
+            data = self.disk_path(uuid).open("rb")
+        except FileNotFoundError:
+            host = self._settings.host
+            raise LookupError(f"Guest {uuid} does not exist on host {host}") from None
+        return DiskSnapshot(data, os.fstat(data.fileno()).st_size, "raw")
 
     def list_guests(self) -> list[str]:
         root = self._settings.instances_path

@@ -1,4 +1,4 @@
-"""One running embedded cloud per test process for the client tests."""
+"""A running embedded cloud per client test module."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from tessera.deploy.cloud import EmbeddedCloud
 from tessera.deploy.embedded import EmbeddedLayout, prepare
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A running embedded cloud (1 cell x 2 computes); yields its clouds.yaml.
 
-    Shared by every client test module of the process: tests name what they create
-    uniquely and clean up after themselves.
+    One per test module (a process holds one embedded placement at a time, and other
+    tests of the process start clouds of their own): a module's tests share it, so
+    they name what they create uniquely and clean up after themselves.
     """
     data = tmp_path_factory.mktemp("cli-cloud")
     layout = EmbeddedLayout(data, cells=1, computes_per_cell=2, api_port=0)

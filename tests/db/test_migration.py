@@ -101,3 +101,22 @@ def test_schemas_use_different_version_tables(
         assert migration.VERSION_TABLES[schema] in tables
         assert migration.VERSION_TABLES[other] not in tables
         assert migration.current(engine, other) is None
+
+
+def test_tags_keep_their_rows_and_become_case_sensitive(
+    backend: Backend, new_engine: Callable[[str], Engine]
+) -> None:
+    engine = new_engine("tags_ci")
+    migration.upgrade(engine, "main", "0001")
+    tags = MainBase.metadata.tables["tags"]
+    with engine.begin() as conn:
+        conn.execute(sa.insert(tags), [{"resource_id": "r1", "tag": "prod"}])
+
+    migration.upgrade(engine, "main")
+
+    with engine.begin() as conn:
+        conn.execute(sa.insert(tags), [{"resource_id": "r1", "tag": t} for t in ("PROD", "prod ")])
+        found = conn.execute(sa.select(tags.c.tag).where(tags.c.tag == "prod")).scalars().all()
+        every = conn.execute(sa.select(tags.c.tag).order_by(tags.c.tag)).scalars().all()
+    assert found == ["prod"]
+    assert sorted(every) == ["PROD", "prod", "prod "]

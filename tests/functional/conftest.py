@@ -12,6 +12,7 @@ import pytest
 from tessera.context import RequestContext
 from tessera.deploy.cloud import EmbeddedCloud
 from tessera.deploy.embedded import EmbeddedLayout, prepare
+from tessera.objects import quota
 
 DEMO = RequestContext(user_id="demo", project_id="demo", roles=("member",))
 ADMIN = DEMO.elevated()
@@ -54,3 +55,10 @@ def start_cloud(tmp_path: Path) -> Iterator[StartCloud]:
     yield start
     for cloud in started:
         cloud.stop()
+
+
+def lift_quota(cloud: EmbeddedCloud, project_id: str = "demo") -> None:
+    """No instance, core or RAM limit for ``project_id`` (for tests booting many servers)."""
+    assert cloud.server_api is not None
+    with cloud.server_api.api_engine.begin() as conn:
+        quota.update(conn, project_id, {"instances": -1, "cores": -1, "ram": -1})

@@ -8,7 +8,7 @@ from tessera.compute.api import ServerRequest
 from tessera.deploy.cloud import EmbeddedCloud
 from tessera.placement.client import PlacementClient
 from tessera.virt.fake import read_header
-from tests.functional.conftest import ADMIN, DEMO, StartCloud, wait_for
+from tests.functional.conftest import ADMIN, DEMO, StartCloud, lift_quota, wait_for
 from tests.functional.inspect import rows, where
 
 
@@ -35,6 +35,7 @@ def _settled(cloud: EmbeddedCloud, uuids: list[str]) -> dict[str, str]:
 
 def test_twenty_servers_land_active_in_exactly_one_cell(start_cloud: StartCloud) -> None:
     cloud = start_cloud()
+    lift_quota(cloud)  # 20 servers: twice the default instance quota
     uuids = _boot(cloud, 10) + _boot(cloud, 10, name="more")
     states = wait_for(lambda: _settled(cloud, uuids), 60, "20 servers to settle")
     assert set(states.values()) == {"active"}

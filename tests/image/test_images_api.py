@@ -99,6 +99,27 @@ def test_create_rejects_bad_json_and_bad_fields(client: falcon.testing.TestClien
     assert post(b'{"min_ram": -1}') == 400
     assert post(b'{"os_distro": 7}') == 400
     assert post(b'{"id": "not-a-uuid"}') == 400
+    # Nested deeper than the JSON decoder follows.
+    assert post(b"[" * 100_000 + b"]" * 100_000) == 400
+
+
+def test_an_announced_size_beyond_any_limit_is_413(client: falcon.testing.TestClient) -> None:
+    image = create(client, ALICE)
+    headers = {**ALICE, "Content-Type": "application/octet-stream"}
+    for size in (str(MAX_SIZE + 1), "9" * 5000):
+        result = client.simulate_put(
+            f"/image/v2/images/{image['id']}/file",
+            body=DATA,
+            headers={**headers, "X-OpenStack-Image-Size": size},
+        )
+        assert result.status_code == 413, result.text
+    # Not a number: the body's own length counts.
+    result = client.simulate_put(
+        f"/image/v2/images/{image['id']}/file",
+        body=DATA,
+        headers={**headers, "X-OpenStack-Image-Size": "lots"},
+    )
+    assert result.status_code == 204, result.text
 
 
 def test_create_refuses_computed_attributes(client: falcon.testing.TestClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import falcon.testing
 import pytest
 
+from tessera.image.parsing import MAX_SIZE
 from tests.image.conftest import ALICE, create, names, upload
 
 
@@ -132,6 +133,31 @@ def test_bad_list_parameters_are_400(
 def test_limit_is_capped_not_refused(client: falcon.testing.TestClient) -> None:
     create(client, ALICE, name="one")
     assert names(_list(client, limit="100000")) == ["one"]
+    # Even beyond what int() reads from text (4300 digits).
+    assert names(_list(client, limit="9" * 5000)) == ["one"]
+
+
+@pytest.mark.parametrize("key", ["size_min", "size_max"])
+@pytest.mark.parametrize("value", [str(MAX_SIZE + 1), "9" * 5000, "\u00b2"])
+def test_size_bounds_beyond_the_column_are_400(
+    client: falcon.testing.TestClient, key: str, value: str
+) -> None:
+    """No store is asked to compare sizes with a number a 64-bit column cannot hold."""
+    result = _list(client, **{key: value})
+    assert result.status_code == 400, result.text
+    assert result.json == {
+        "code": 400,
+        "title": "Bad Request",
+        "message": f"{key} param must be an integer from 0 to {MAX_SIZE}",
+    }
+
+
+def test_size_bounds_at_the_column_limit(
+    client: falcon.testing.TestClient, three: list[dict[str, Any]]
+) -> None:
+    assert names(_list(client, size_min=str(MAX_SIZE))) == []
+    assert names(_list(client, size_max=str(MAX_SIZE))) == ["beta"]
+    assert names(_list(client, size_min="000001")) == ["beta"]
 
 
 def test_hidden_images_are_listed_only_on_request(client: falcon.testing.TestClient) -> None:

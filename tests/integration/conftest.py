@@ -23,6 +23,8 @@ SLOW_SPAWN_SECONDS = 3
 # Short enough that the killed compute counts as down during test (c); long
 # enough that heartbeats (every 2 s) delayed by a busy machine do not.
 SERVICE_DOWN_SECONDS = 10
+# Builds on the killed compute end in ERROR this long after its last heartbeat.
+DOWN_HOST_BUILD_TIMEOUT = 15
 
 
 def unique_prefix() -> str:
@@ -41,7 +43,13 @@ def devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devstack]:
         computes_per_cell=2,
         api_port=free_port(),
         host_fake_driver={SLOW_HOST: {"spawn_seconds": str(SLOW_SPAWN_SECONDS)}},
-        options={"DEFAULT": {"service_down_time": str(SERVICE_DOWN_SECONDS)}},
+        options={
+            "DEFAULT": {"service_down_time": str(SERVICE_DOWN_SECONDS)},
+            "conductor": {
+                "down_host_build_timeout": str(DOWN_HOST_BUILD_TIMEOUT),
+                "stuck_build_check_interval": "2",
+            },
+        },
         stop_timeout=15,
     )
     stack = Devstack(settings)
@@ -58,4 +66,7 @@ def devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devstack]:
 @pytest.fixture(scope="module")
 def cloud(devstack: Devstack) -> Cloud:
     """HTTP access to the devstack."""
-    return Cloud(f"{devstack.api_url}/v2.1", devstack.placement_url, devstack.plan.api_database)
+    cloud = Cloud(f"{devstack.api_url}/v2.1", devstack.placement_url, devstack.plan.api_database)
+    for project in ("it-boot", "it-kill"):  # the tests boot more than the default quota
+        cloud.lift_quota(project)
+    return cloud

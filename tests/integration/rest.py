@@ -32,6 +32,17 @@ class Cloud:
     api_database: str
     """API database URL (for instance mappings)."""
 
+    def lift_quota(self, project: str) -> None:
+        """As admin: no instance, core or RAM limit for ``project``."""
+        body = {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}
+        resp = requests.put(
+            f"{self.api}/os-quota-sets/{project}",
+            json=body,
+            headers=_token(ADMIN),
+            timeout=_TIMEOUT,
+        )
+        resp.raise_for_status()
+
     def boot(self, project: str, name: str, count: int = 1) -> requests.Response:
         """``POST /servers`` of ``count`` m1.tiny servers as ``demo`` in ``project``."""
         body: dict[str, Any] = {

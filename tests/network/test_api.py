@@ -167,3 +167,28 @@ def test_port_item(
 
 def test_unknown_route_under_the_prefix(client: falcon.testing.TestClient) -> None:
     assert get(client, "/network/v2.0/routers").status_code == 404
+
+
+def test_integer_filters_within_the_column_range(
+    client: falcon.testing.TestClient, nets: dict[str, Network]
+) -> None:
+    for value in ("4", "+4", " 4", "0004"):
+        found = get(client, "/network/v2.0/subnets", ip_version=value).json["subnets"]
+        assert len(found) == 2, value
+    for value in ("6", str(2**31 - 1), str(-(2**31))):
+        assert get(client, "/network/v2.0/subnets", ip_version=value).json["subnets"] == []
+
+
+@pytest.mark.parametrize(
+    "value", [str(2**31), str(-(2**31) - 1), "99999999999999999999", "9" * 5000, "\u00b2", "1_0"]
+)
+def test_integer_filters_beyond_the_column_range_are_400(
+    client: falcon.testing.TestClient, value: str
+) -> None:
+    """Every database answers alike: none is asked to compare with such a number."""
+    result = get(client, "/network/v2.0/subnets", ip_version=value)
+    assert result.status_code == 400, result.text
+    error = result.json["NeutronError"]
+    assert error["type"] == "InvalidFilter"
+    assert error["message"].endswith("expected an integer from -2147483648 to 2147483647.")
+    assert len(error["message"]) < 300  # a long value is cut short

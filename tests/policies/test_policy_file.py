@@ -25,8 +25,9 @@ OPEN_CROSS_CELL = f'"{CROSS_CELL}": "rule:admin_api"\n'
 WriteConf = Callable[..., str]
 
 
-def _policy(config_file: str) -> Policy:
-    return Policy(tessera_conf.load(["--config-file", config_file], config_files=[]))
+def _policy(config_file: str, reload_interval: float = 1.0) -> Policy:
+    conf = tessera_conf.load(["--config-file", config_file], config_files=[])
+    return Policy(conf, reload_interval=reload_interval)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -79,14 +80,31 @@ def test_configured_policy_dirs_are_read(tmp_path: Path, write_conf: WriteConf) 
     assert _policy(config).check(ADMIN, CROSS_CELL, TARGET)
 
 
-def test_file_changes_apply_without_restart(tmp_path: Path, write_conf: WriteConf) -> None:
-    policy_file = _write(tmp_path / "p.yaml", "{}\n")
-    policy = _policy(write_conf({"oslo_policy": {"policy_file": str(policy_file)}}))
-    assert not policy.check(ADMIN, CROSS_CELL, TARGET)
+def _open_cross_cell(policy_file: Path) -> None:
     _write(policy_file, OPEN_CROSS_CELL)
     later = os.stat(policy_file).st_mtime + 5  # mtime granularity must not hide the change
     os.utime(policy_file, (later, later))
+
+
+def test_file_changes_apply_without_restart(tmp_path: Path, write_conf: WriteConf) -> None:
+    policy_file = _write(tmp_path / "p.yaml", "{}\n")
+    config = write_conf({"oslo_policy": {"policy_file": str(policy_file)}})
+    policy = _policy(config, reload_interval=0)
+    assert not policy.check(ADMIN, CROSS_CELL, TARGET)
+    _open_cross_cell(policy_file)
     assert policy.check(ADMIN, CROSS_CELL, TARGET)
+
+
+def test_decisions_are_remembered_until_the_files_are_looked_at_again(
+    tmp_path: Path, write_conf: WriteConf
+) -> None:
+    policy_file = _write(tmp_path / "p.yaml", "{}\n")
+    config = write_conf({"oslo_policy": {"policy_file": str(policy_file)}})
+    policy = _policy(config, reload_interval=3600)
+    assert not policy.check(ADMIN, CROSS_CELL, TARGET)
+    _open_cross_cell(policy_file)
+    assert not policy.check(ADMIN, CROSS_CELL, TARGET)  # within the interval: remembered
+    assert policy.check(ADMIN, CROSS_CELL, {**TARGET, "other": "x"})  # a new target reads anew
 
 
 def test_get_enforcer_reads_the_tool_command_line(

@@ -71,7 +71,7 @@ def test_the_shared_token_keeps_claims_deducted_until_every_sharer_is_done() -> 
     leave = threading.Event()
 
     def long_request() -> None:
-        with reads.snapshot(KEY, lambda: "answer") as (token, _):
+        with reads.snapshot(KEY, lambda: "answer"):
             entry = ledger.reserve("node-1", {"VCPU": 1})
             ledger.confirm(entry)
             entered.set()
@@ -102,9 +102,11 @@ def test_a_failed_read_fails_every_sharer_and_the_next_request_reads_again() -> 
 
 def test_different_resources_are_read_separately() -> None:
     reads: SharedReads[str] = SharedReads(InFlightClaims())
-    with reads.snapshot(read_key({"VCPU": 1}), lambda: "one"):
-        with reads.snapshot(read_key({"VCPU": 2}), lambda: "two") as (_, answer):
-            assert answer == "two"
+    with (
+        reads.snapshot(read_key({"VCPU": 1}), lambda: "one"),
+        reads.snapshot(read_key({"VCPU": 2}), lambda: "two") as (_, answer),
+    ):
+        assert answer == "two"
     assert reads.reads == 2 and reads.shared == 0
 
 

@@ -48,8 +48,13 @@ def test_normalize() -> None:
     assert normalize([0, 5, 10]) == [0.0, 0.5, 1.0]
 
 
-def test_all_is_ram_and_cpu(conf: cfg.ConfigOpts) -> None:
-    assert [type(w).__name__ for w in weighers(conf)] == ["RAMWeigher", "CPUWeigher"]
+def test_all_is_ram_cpu_and_the_soft_group_policies(conf: cfg.ConfigOpts) -> None:
+    assert [type(w).__name__ for w in weighers(conf)] == [
+        "RAMWeigher",
+        "CPUWeigher",
+        "ServerGroupSoftAffinityWeigher",
+        "ServerGroupSoftAntiAffinityWeigher",
+    ]
 
 
 def test_ram_only_spreads_by_free_ram(conf: cfg.ConfigOpts) -> None:

@@ -28,6 +28,24 @@ _ITEMS: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+# A display name: printable, without leading or trailing white space.
+NAME: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": "^(?![\\s])[^\\x00-\\x1f\\x7f]*(?<![\\s])$",
+}
+
+CREATE_IMAGE: dict[str, Any] = {
+    "type": "object",
+    "properties": {"name": NAME, "metadata": _ITEMS},
+    "required": ["name"],
+    "additionalProperties": False,
+}
+
+# ``forceDelete`` takes any value (null in practice), as the reference's schema does.
+ANY_ARGS: dict[str, Any] = {}
+
 METADATA: dict[str, Any] = {
     "type": "object",
     "properties": {"metadata": _ITEMS},

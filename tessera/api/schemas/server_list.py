@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 from oslo_utils import strutils, timeutils
 
+from tessera.api import validation
 from tessera.api.errors import APIError, bad_request
 from tessera.api.microversions import Version
 from tessera.api.views.status import _BY_TASK_STATE, _BY_VM_STATE, server_status
@@ -24,6 +25,7 @@ from tessera.compute.list_query import (
     ServerFilters,
     SortKey,
     StateMatch,
+    TagTest,
 )
 from tessera.context import RequestContext
 
@@ -33,8 +35,15 @@ Params = dict[str, list[str]]
 ADMIN_PARAMS = frozenset(
     {"host", "node", "deleted", "user_id", "availability_zone", "project_id", "tenant_id"}
 )
-# Accepted but not applied yet: servers carry no addresses or tags in listings.
-UNAPPLIED_PARAMS = frozenset({"ip", "ip6", "tags", "tags-any", "not-tags", "not-tags-any"})
+# Accepted but not applied yet: servers carry no addresses in listings.
+UNAPPLIED_PARAMS = frozenset({"ip", "ip6"})
+# Tag filters (2.26): comma-separated tags, by parameter -> TagTest field.
+TAG_PARAMS = {
+    "tags": "all_of",
+    "tags-any": "any_of",
+    "not-tags": "not_all_of",
+    "not-tags-any": "not_any_of",
+}
 PAGING_PARAMS = frozenset({"sort_key", "sort_dir", "limit", "marker"})
 # Equality filters by parameter -> ``instances`` column.
 EQUAL_PARAMS = {
@@ -77,6 +86,8 @@ def query_schema(version: Version) -> dict[str, Any]:
     if strict:
         sort_item["enum"] = sorted(SORT_KEYS | IGNORED_SORT_KEYS)
     properties = {**_BASE_PROPERTIES, "sort_key": _many(sort_item)}
+    if version.at_least("2.26"):
+        properties.update({name: _many({"type": "string"}) for name in TAG_PARAMS})
     if version.at_least("2.66"):
         properties["changes-before"] = _TEXT
     if version.at_least("2.73"):
@@ -87,7 +98,7 @@ def query_schema(version: Version) -> dict[str, Any]:
 def validate(params: Params, version: Version) -> None:
     """400 for a parameter the schema refuses."""
     try:
-        jsonschema.validate(params, query_schema(version))
+        validation.validate(params, query_schema(version))
     except jsonschema.ValidationError as exc:
         name = str(exc.absolute_path[0]) if exc.absolute_path else "query"
         raise bad_request(
@@ -119,7 +130,7 @@ def parse(params: Params, version: Version, ctx: RequestContext) -> ListQuery:
     return ListQuery(
         filters=_filters(params, version, ctx),
         sort=_sort(params.get("sort_key", []), params.get("sort_dir", [])),
-        limit=None if "limit" not in params else int(params["limit"][-1]),
+        limit=None if "limit" not in params else validation.query_int(params["limit"][-1]),
         marker=_last(params, "marker"),
         all_tenants=bool(all_tenants),
         project_id=project if all_tenants else None,
@@ -175,7 +186,18 @@ def _filters(params: Params, version: Version, ctx: RequestContext) -> ServerFil
         changes_since=since,
         changes_before=before,
         deleted=explicit if explicit is not None else deleted,
+        tags=_tags(params),
     )
+
+
+def _tags(params: Params) -> TagTest | None:
+    """The tag filters given (each the last value of its parameter, split at commas)."""
+    given = {
+        field: tuple(value.split(","))
+        for name, field in TAG_PARAMS.items()
+        if (value := _last(params, name)) is not None
+    }
+    return TagTest(**given) if given else None
 
 
 def _time(params: Params, name: str) -> datetime.datetime | None:

@@ -8,6 +8,7 @@ pointing nowhere, no build request and no allocation behind.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ from typing import Any
 import oslo_messaging
 
 from tessera.cells.targets import CellTargets
+from tessera.conductor.tasks.server_group import with_group
 from tessera.context import RequestContext
 from tessera.network.service import NetworkService
-from tessera.objects import build_request, instance_action, instance_fault, instance_mapping
+from tessera.objects import build_request, instance_action, instance_fault, instance_mapping, tag
 from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
 from tessera.objects.build_request import BuildRequest
@@ -47,6 +49,8 @@ class BuildDeps:
     """This conductor's host (recorded on faults and events)."""
     network: NetworkService | None = None
     """To release the ports of builds that were deleted meanwhile."""
+    cell_timeout: float = 10.0
+    """Deadline of the cells' answers when looking up a server group's hosts."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,10 @@ class Pending:
         """The instance as the API built it."""
         return Instance.from_dict(json.loads(self.request.instance))
 
+    def tags(self) -> list[str]:
+        """The tags it was requested with."""
+        return [str(t) for t in json.loads(self.request.tags or "[]")]
+
 
 def schedule_and_build(ctx: RequestContext, deps: BuildDeps, uuids: list[str]) -> None:
     """Schedule ``uuids`` as one request and build each in its cell."""
@@ -71,8 +79,10 @@ def schedule_and_build(ctx: RequestContext, deps: BuildDeps, uuids: list[str]) -
     if not pending:
         return
     spec = dict(pending[0].spec, num_instances=len(pending))
+    uuids = [p.uuid for p in pending]
     try:
-        destinations = deps.scheduler.select_destinations(ctx, spec, [p.uuid for p in pending])
+        spec = with_group(deps.targets, spec, uuids, deps.cell_timeout)
+        destinations = deps.scheduler.select_destinations(ctx, spec, uuids)
     except Exception as exc:
         LOG.warning("Scheduling %d instance(s) failed: %s", len(pending), _message(exc))
         for item in pending:
@@ -126,19 +136,21 @@ def _create_in_cell(
     ctx: RequestContext, deps: BuildDeps, cell: CellMapping, item: Pending, values: dict[str, Any]
 ) -> Instance | None:
     """Create the instance row in ``cell`` and point the mapping at it; None if deleted."""
-    if not _still_wanted(deps, item.uuid):
+    current = _current(deps, item.uuid)
+    if current is None:
         _forget(deps, item.uuid)
         return None
-    base = item.instance()
+    # As the build request is now, not as it was before scheduling: the user may
+    # have renamed the server meanwhile (PUT /servers/{id} updates the build request).
+    base = dataclasses.replace(item, request=current).instance()
     record = Instance({**base.values, **values}, base.flavor, base.metadata)
     with deps.targets.engine(cell).begin() as conn:
         created = instances.create(conn, record)
+        tag.create_many(conn, item.uuid, item.tags())
         instance_action.start_action(
             conn, item.uuid, "create", ctx.request_id, created.user_id, created.project_id
         )
-    with deps.targets.api_engine.begin() as conn:
-        instance_mapping.set_cell(conn, item.uuid, cell.id)
-    if _claim_build_request(deps, item.uuid):
+    if _land(deps, item.uuid, cell.id):
         return created
     # The user deleted the server meanwhile: undo what this step made.
     _destroy(deps, cell, item.uuid)
@@ -146,14 +158,24 @@ def _create_in_cell(
     return None
 
 
-def _still_wanted(deps: BuildDeps, uuid: str) -> bool:
+def _current(deps: BuildDeps, uuid: str) -> BuildRequest | None:
+    """The build request as it is now; None once the user deleted the server."""
     with deps.targets.api_engine.connect() as conn:
-        return build_request.get(conn, uuid) is not None
+        return build_request.get(conn, uuid)
 
 
-def _claim_build_request(deps: BuildDeps, uuid: str) -> bool:
+def _land(deps: BuildDeps, uuid: str, cell_id: int) -> bool:
+    """Take the build request and point the mapping at the cell, in one transaction.
+
+    False when the user deleted the server meanwhile: the mapping is left alone
+    and the caller undoes what it made. One short write per instance keeps the
+    API database free for the API's own writes during a burst.
+    """
     with deps.targets.api_engine.begin() as conn:
-        return build_request.delete(conn, uuid)
+        if not build_request.delete(conn, uuid):
+            return False
+        instance_mapping.set_cell(conn, uuid, cell_id)
+        return True
 
 
 def _forget(deps: BuildDeps, uuid: str) -> None:
@@ -193,6 +215,7 @@ def bury_in_cell0(
         if instances.get_ref(conn, item.uuid) is not None:
             return  # already buried (a redelivered message)
         instances.create(conn, Instance(values, base.flavor, base.metadata))
+        tag.create_many(conn, item.uuid, item.tags())
         instance_action.start_action(
             conn, item.uuid, "create", ctx.request_id, base.user_id, base.project_id
         )
@@ -202,8 +225,6 @@ def bury_in_cell0(
         instance_fault.record(
             conn, item.uuid, error, deps.host, code=500, message=message or _message(error)
         )
-    with deps.targets.api_engine.begin() as conn:
-        instance_mapping.set_cell(conn, item.uuid, cell0.id)
-    if not _claim_build_request(deps, item.uuid):
+    if not _land(deps, item.uuid, cell0.id):
         _destroy(deps, cell0, item.uuid)
         _forget(deps, item.uuid)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from tessera.db.types import MediumText, SoftDelete, Timestamps
@@ -286,6 +287,13 @@ class BlockDeviceMapping(Timestamps, SoftDelete, MainBase):
     encrypted: Mapped[bool | None] = mapped_column(Boolean, default=False)
 
 
+# Tags compare exactly on every backend: MySQL/MariaDB get a binary collation
+# (migration 0002 picks the server's non-padding one).
+TagText = String(80).with_variant(
+    mysql.VARCHAR(80, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
+
+
 class Tag(MainBase):
     """Tags are not soft-deleted; they go with their instance."""
 
@@ -293,4 +301,4 @@ class Tag(MainBase):
     __table_args__ = (Index("tags_tag_idx", "tag"),)
 
     resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tag: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tag: Mapped[str] = mapped_column(TagText, primary_key=True)

@@ -9,6 +9,10 @@ from oslo_config import cfg
 from tessera.scheduler import plugins
 from tessera.scheduler.host_state import HostState
 from tessera.scheduler.request import SchedulingRequest
+from tessera.scheduler.weighers.affinity import (
+    ServerGroupSoftAffinityWeigher,
+    ServerGroupSoftAntiAffinityWeigher,
+)
 from tessera.scheduler.weighers.base import Weigher, normalize, total_weights
 from tessera.scheduler.weighers.resources import CPUWeigher, RAMWeigher
 
@@ -19,6 +23,8 @@ ALL = "all"
 BUILTIN_WEIGHERS: dict[str, plugins.Factory[Weigher]] = {
     "RAMWeigher": RAMWeigher,
     "CPUWeigher": CPUWeigher,
+    "ServerGroupSoftAffinityWeigher": ServerGroupSoftAffinityWeigher,
+    "ServerGroupSoftAntiAffinityWeigher": ServerGroupSoftAntiAffinityWeigher,
 }
 
 

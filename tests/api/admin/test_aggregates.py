@@ -210,6 +210,43 @@ def test_bad_requests_are_400(
     assert got.json["badRequest"]["code"] == 400
 
 
+@pytest.mark.parametrize("ident", ["2147483648", "99999999999999999999", "9" * 5000])
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("GET", "", None),
+        ("PUT", "", {"aggregate": {"name": "x"}}),
+        ("DELETE", "", None),
+        ("POST", "/action", {"set_metadata": {"metadata": {"k": "v"}}}),
+    ],
+)
+def test_ids_beyond_the_column_are_404(
+    admin_cloud: AdminCloud, ident: str, method: str, suffix: str, body: Any
+) -> None:
+    """No aggregate has such an id, and no database is asked about one."""
+    got = admin_cloud.call(method, f"/os-aggregates/{ident}{suffix}", "2.81", body=body)
+    assert got.status_code == 404, got.text
+    message = f"Aggregate {ident} could not be found."
+    assert got.json == {"itemNotFound": {"code": 404, "message": message}}
+
+
+def test_the_largest_id_is_looked_up(admin_cloud: AdminCloud) -> None:
+    got = admin_cloud.get("/os-aggregates/2147483647")
+    assert got.status_code == 404, got.text
+    assert got.json["itemNotFound"]["message"] == "Aggregate 2147483647 could not be found."
+    padded = _create(admin_cloud, "padded")
+    shown = admin_cloud.get(f"/os-aggregates/000{padded['id']}")
+    assert shown.status_code == 200 and shown.json["aggregate"]["name"] == "padded"
+
+
+@pytest.mark.parametrize("ident", ["\u00b2", "-1", "1.0"])
+def test_ids_that_are_not_digits_are_400(admin_cloud: AdminCloud, ident: str) -> None:
+    got = admin_cloud.get(f"/os-aggregates/{ident}")
+    assert got.status_code == 400, got.text
+    message = f"Invalid aggregate id {ident}: it must be an integer."
+    assert got.json == {"badRequest": {"code": 400, "message": message}}
+
+
 def test_malformed_json_is_400(admin_cloud: AdminCloud) -> None:
     got = admin_cloud.post("/os-aggregates", raw=b"{not json")
     assert got.status_code == 400 and "badRequest" in got.json

@@ -191,3 +191,21 @@ def test_non_admins_are_forbidden(admin_cloud: AdminCloud, path: str, rule: str)
     assert got.status_code == 403
     message = f"Policy doesn't allow os_compute_api:os-hypervisors:{rule} to be performed."
     assert got.json == {"forbidden": {"code": 403, "message": message}}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "status"),
+    [("limit", "²", 400), ("marker", "²", 400), ("limit", "9" * 5000, 200)],
+)
+def test_odd_integers_in_the_query_are_never_a_500(
+    admin_cloud: AdminCloud, name: str, value: str, status: int
+) -> None:
+    # A 5000-digit limit is the largest page (int() itself refuses that many digits).
+    result = admin_cloud.get("/os-hypervisors", "2.52", params={name: value})
+    assert result.status_code == status, result.text
+
+
+@pytest.mark.parametrize("service_id", ["²", "99999999999999999999"])
+def test_odd_service_ids_are_4xx(admin_cloud: AdminCloud, service_id: str) -> None:
+    result = admin_cloud.call("DELETE", f"/os-services/{service_id}", "2.52")
+    assert result.status_code in (400, 404), result.text

@@ -146,15 +146,16 @@ class UserCloud:
         return uuid
 
 
-def build_client(dbs: CloudDBs) -> tuple[testing.TestClient, Databases]:
-    """The compute API with keypairs, server groups, limits and quota sets, over ``dbs``."""
+def build_client(dbs: CloudDBs, max_limit: int = 1000) -> tuple[testing.TestClient, Databases]:
+    """The compute API with keypairs, server groups, limits and quota sets, over ``dbs``;
+    ``max_limit`` is ``[api] max_limit``."""
     databases = Databases(DatabaseSettings(None, max_retries=0, retry_interval=0))
     api_engine = databases.engine(dbs.api)
     targets = CellTargets(
         api_engine, databases, TransportRegistry(cfg.ConfigOpts()), URLBases(None, None), ttl=0
     )
     servers = ServerAPI(targets, Refuses("conductor"), Refuses("placement"))  # type: ignore[arg-type]
-    deps = APIDeps(servers, servers.api_engine)
+    deps = APIDeps(servers, servers.api_engine, max_limit)
     app = build_app(deps)
     keypairs.install(app, deps)
     server_groups.install(app, deps)
@@ -167,5 +168,14 @@ def user_cloud(cloud: CloudDBs, tmp_path: Path) -> Iterator[UserCloud]:
     """Cells 0-2 of ``cloud`` mapped and a client of the user API."""
     cell_ids = _map_cells(cloud)
     client, databases = build_client(cloud)
+    yield UserCloud(cloud, client, tmp_path, cell_ids)
+    databases.dispose()
+
+
+@pytest.fixture
+def two_per_page(cloud: CloudDBs, tmp_path: Path) -> Iterator[UserCloud]:
+    """As ``user_cloud``, with ``[api] max_limit`` 2: pages are capped early."""
+    cell_ids = _map_cells(cloud)
+    client, databases = build_client(cloud, max_limit=2)
     yield UserCloud(cloud, client, tmp_path, cell_ids)
     databases.dispose()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.api.user.conftest import UserCloud
 
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFnA2bq8M4ZkWn0l1kzA3UeRkTLZx8zXvPLUSGqM6BvK me@host"
@@ -135,6 +137,35 @@ def test_paging_from_2_35(user_cloud: UserCloud) -> None:
     # Before 2.35 paging parameters are ignored.
     old = user_cloud.call("GET", "/os-keypairs", "2.34", params={"limit": "1"}).json
     assert len(old["keypairs"]) == 3
+
+
+@pytest.mark.parametrize("limit", ["3", "99999999999999999999", "9" * 5000, None])
+def test_pages_are_capped_at_max_limit(two_per_page: UserCloud, limit: str | None) -> None:
+    """Larger (or no) limits are ``[api] max_limit``: capped, never sent to the database."""
+    for name in ("c", "a", "b"):
+        _create(two_per_page, name)
+    params = {} if limit is None else {"limit": limit}
+    got = two_per_page.call("GET", "/os-keypairs", "2.35", params=params)
+    assert got.status_code == 200, got.text
+    assert [k["keypair"]["name"] for k in got.json["keypairs"]] == ["a", "b"]
+    assert "marker=b" in got.json["keypairs_links"][0]["href"]
+
+
+@pytest.mark.parametrize("limit", ["\u00b2", "1.5", "", " 1"])
+def test_a_limit_that_is_not_digits_is_400(user_cloud: UserCloud, limit: str) -> None:
+    got = user_cloud.call("GET", "/os-keypairs", "2.35", params={"limit": limit})
+    assert got.status_code == 400, got.text
+    message = "Invalid input for query parameter limit: must be an integer >= 0."
+    assert got.json == {"badRequest": {"code": 400, "message": message}}
+
+
+def test_a_key_of_an_unknown_type_is_400(user_cloud: UserCloud) -> None:
+    """Well-formed, but the blob names a type cryptography does not know."""
+    body = {"keypair": {"name": "k", "public_key": "foo AAAAA3Zvbw=="}}
+    got = user_cloud.call("POST", "/os-keypairs", "2.2", body=body)
+    assert got.status_code == 400, got.text
+    assert got.json["badRequest"]["message"].startswith("Keypair data is invalid: ")
+    assert user_cloud.call("GET", "/os-keypairs/k", "2.2").status_code == 404
 
 
 def test_key_pairs_quota(user_cloud: UserCloud) -> None:

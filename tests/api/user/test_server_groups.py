@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from tessera.api.server_groups import MAX_OFFSET
 from tessera.db.api.models import ApiBase
 from tests.api.user.conftest import UserCloud
 
@@ -61,11 +63,15 @@ def test_create_errors(user_cloud: UserCloud) -> None:
 
 def test_show_members_and_delete(user_cloud: UserCloud) -> None:
     group = _create(user_cloud, {"name": "g", "policy": "affinity"})
-    member = "11111111-2222-4333-8444-555555555555"
+    member = user_cloud.server("cell1")
+    deleting = user_cloud.server("cell1", queued_for_delete=True)
+    unmapped = "11111111-2222-4333-8444-555555555555"
     with user_cloud.dbs.engine("api").begin() as conn:
         gid = conn.execute(sa.select(GROUPS.c.id).where(GROUPS.c.uuid == group["id"])).scalar()
-        conn.execute(sa.insert(MEMBERS).values(group_id=gid, instance_uuid=member))
+        for uuid in (member, deleting, unmapped):
+            conn.execute(sa.insert(MEMBERS).values(group_id=gid, instance_uuid=uuid))
     shown = user_cloud.call("GET", f"/os-server-groups/{group['id']}", "2.64")
+    # Servers being deleted (or gone from the mappings) are no longer shown as members.
     assert shown.json["server_group"]["members"] == [member]
     assert user_cloud.call("DELETE", f"/os-server-groups/{group['id']}").status_code == 204
     assert user_cloud.call("GET", f"/os-server-groups/{group['id']}").status_code == 404
@@ -103,6 +109,40 @@ def test_list_paging(user_cloud: UserCloud) -> None:
     assert [g["name"] for g in got.json["server_groups"]] == ["b"]
     bad = user_cloud.call("GET", "/os-server-groups", params={"limit": "0"})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("limit", ["3", "99999999999999999999", "9" * 5000, None])
+def test_pages_are_capped_at_max_limit(two_per_page: UserCloud, limit: str | None) -> None:
+    """Larger (or no) limits are ``[api] max_limit``, as the reference slices its list."""
+    for name in ("a", "b", "c"):
+        _create(two_per_page, {"name": name, "policy": "affinity"})
+    params = {} if limit is None else {"limit": limit}
+    got = two_per_page.call("GET", "/os-server-groups", params=params)
+    assert got.status_code == 200, got.text
+    assert [g["name"] for g in got.json["server_groups"]] == ["a", "b"]
+
+
+@pytest.mark.parametrize("offset", [str(MAX_OFFSET), "99999999999999999999", "9" * 5000])
+def test_an_offset_past_every_group_is_an_empty_page(user_cloud: UserCloud, offset: str) -> None:
+    """Beyond what a database takes too: capped to the largest offset all of them do."""
+    _create(user_cloud, {"name": "a", "policy": "affinity"})
+    params = {"offset": offset, "limit": "5"}
+    got = user_cloud.call("GET", "/os-server-groups", params=params, who="admin")
+    assert got.status_code == 200, got.text
+    assert got.json["server_groups"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("limit", "\u00b2"), ("offset", "-1"), ("offset", "x")]
+)
+def test_paging_values_that_are_not_digits_are_400(
+    user_cloud: UserCloud, name: str, value: str
+) -> None:
+    got = user_cloud.call("GET", "/os-server-groups", params={name: value})
+    assert got.status_code == 400, got.text
+    minimum = 1 if name == "limit" else 0
+    message = f"Invalid input for query parameter {name}: must be an integer >= {minimum}."
+    assert got.json == {"badRequest": {"code": 400, "message": message}}
 
 
 def test_server_groups_quota(user_cloud: UserCloud) -> None:
