@@ -11,6 +11,7 @@ in are kept: an unmapped host has not been discovered yet.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -43,6 +44,10 @@ class HostSettings:
     """Zone of hosts whose aggregates name none."""
 
 
+HOST_REFRESH_INTERVAL = 1.0
+"""Seconds between reloads of host mappings prompted by unknown hosts."""
+
+
 class HostManager:
     """Turns placement's candidate providers into host states of enabled cells."""
 
@@ -53,6 +58,7 @@ class HostManager:
         self._engines = engines
         self._api = api
         self._settings = settings
+        self._next_refresh = 0.0
 
     def reset(self) -> None:
         """Reload the cell caches and drop cell engines (their URLs may have changed)."""
@@ -74,7 +80,20 @@ class HostManager:
             self._settings.cell_timeout,
         )
         found = [state for cell in cells for state in _states_of(cell, results[cell.uuid])]
-        return self._with_aggregates(_mapped_only(found, view.host_to_cell))
+        states = _mapped_only(found, view.host_to_cell)
+        if len(states) < len(found) and self._refresh_due():
+            # Hosts mapped since the cache was loaded (by the CLI, or another
+            # scheduler's discovery) are usable at once, not at the next reload.
+            states = _mapped_only(found, self.cells.refresh_hosts().host_to_cell)
+        return self._with_aggregates(states)
+
+    def _refresh_due(self) -> bool:
+        """At most one host-mapping reload per second (unmapped nodes may stay so)."""
+        now = time.monotonic()
+        if now < self._next_refresh:
+            return False
+        self._next_refresh = now + HOST_REFRESH_INTERVAL
+        return True
 
     def _cells_for(self, request: SchedulingRequest, view: CellView) -> list[CellMapping]:
         if request.destination_cell is None:

@@ -71,7 +71,8 @@ def early(scloud: Cloud) -> str:
 def test_scheduler_service_end_to_end(
     scloud: Cloud, early: str, running: TransportRegistry
 ) -> None:
-    # Periodic discovery runs right at start.
+    # Periodic discovery runs right at start. A host is usable as soon as its mapping
+    # is written, even before the discovering scheduler reloads its cache.
     assert wait_until(lambda: scloud.mapped_hosts() == [early])
 
     api, transport = client(running)
