@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.api_latency [--servers 10000] [--shows 400] [--pages 60]
+    python -m benchmarks.api_latency [--servers 10000] [--shows 400] [--pages 60] [--show-sql]
 
 A ``tessera devstack`` (MariaDB + RabbitMQ, one process per service, 2 cells)
 gets ``--servers`` servers of one project, spread evenly over both cells
@@ -244,7 +244,9 @@ class Row:
     floor: list[float]
 
 
-def measure(devstack: Devstack, order: list[str], shows: int, pages: int) -> list[Row]:
+def measure(
+    devstack: Devstack, order: list[str], shows: int, pages: int, show_sql: bool = False
+) -> list[Row]:
     """Time each request kind over HTTP, in-process and as bare SQL."""
     app = in_process_app(devstack)
     session = requests.Session()
@@ -261,13 +263,20 @@ def measure(devstack: Devstack, order: list[str], shows: int, pages: int) -> lis
             sets = statements_of(app, request, max(runs // 4, 10))
             floor = [replayer.time(s) for s in sets for _ in range(4)]
             counts = [len(s) for s in sets]
-            if os.environ.get("BENCH_SHOW_SQL"):
-                for url, sql, _ in sets[0]:
-                    log(f"  {url.rsplit('/', 1)[-1]} | {' '.join(sql.split())[:150]}")
+            if show_sql:
+                describe(replayer, sets[0])
             rows.append(Row(request, http, app_times, round(statistics.median(counts)), floor))
     finally:
         replayer.close()
     return rows
+
+
+def describe(replayer: Replayer, statements: list[Statement]) -> None:
+    """Each statement of one request with its bare time (``--show-sql``)."""
+    for statement in statements:
+        url, sql, _ = statement
+        ms = statistics.median(replayer.time([statement]) for _ in range(5))
+        log(f"  {ms:6.2f} ms {url.rsplit('/', 1)[-1][:24]} | {' '.join(sql.split())[:100]}")
 
 
 def in_process_times(app: testing.TestClient, request: Request, runs: int) -> list[float]:
@@ -316,7 +325,7 @@ def table(rows: Sequence[Row]) -> PrettyTable:
     return out
 
 
-def run(count: int, shows: int, pages: int) -> list[Row]:
+def run(count: int, shows: int, pages: int, show_sql: bool = False) -> list[Row]:
     """Deploy, seed, measure, tear down."""
     with tempfile.TemporaryDirectory(prefix="tessera-api-latency-") as tmp:
         settings = DevstackSettings(
@@ -333,7 +342,7 @@ def run(count: int, shows: int, pages: int) -> list[Row]:
             devstack.wait_ready()
             log(f"seeding {count} servers over {len(devstack.plan.cells)} cells")
             order = seed(devstack, count)
-            return measure(devstack, order, shows, pages)
+            return measure(devstack, order, shows, pages, show_sql)
         finally:
             log("stopping; dropping databases and vhosts")
             devstack.stop()
@@ -346,9 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--servers", type=int, default=10_000)
     parser.add_argument("--shows", type=int, default=400)
     parser.add_argument("--pages", type=int, default=60)
+    parser.add_argument("--show-sql", action="store_true", help="log each statement's bare time")
     args = parser.parse_args(argv)
     load = "{:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
-    rows = run(args.servers, args.shows, args.pages)
+    rows = run(args.servers, args.shows, args.pages, args.show_sql)
     print(f"Machine: {os.cpu_count()} CPUs; load average at start {load}")
     print(
         f"{args.servers} servers of one project over 2 cells (MariaDB), tessera-api as its own "

@@ -178,7 +178,11 @@ class ServerItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
         version = request.version(req)
-        wanted = views.wanted(version, views.Kind.SHOW)
+        # Only admins see other projects' servers, so the caller's own project is the
+        # target to tell which optional parts (host status) its answer will show.
+        ctx = request.ctx(req)
+        seen = views.visible(request.policy(req), ctx, {"project_id": ctx.project_id})
+        wanted = views.wanted(version, views.Kind.SHOW, seen)
         # From 2.69 a server whose cell is down is shown as far as the API database knows it.
         view = self._view(req, server_id, wanted, partial=version.at_least("2.69"))
         request.authorize(req, policies.SHOW, _target(view))

@@ -76,18 +76,20 @@ def sort_values(conn: sa.Connection, uuid: str, order: Sequence[SortKey]) -> dic
 # --------------------------------------------------------------------------- order
 
 
-def _sortable(expr: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+def _sortable(expr: sa.ColumnElement[Any], dialect: str, column: str) -> sa.ColumnElement[Any]:
     if not isinstance(expr.type, sa.String):
         return expr
     if dialect == "postgresql":
         return expr.collate("C")
-    if dialect in ("mysql", "mariadb"):
+    if dialect in ("mysql", "mariadb") and column != "uuid":
         return sa.cast(expr, mysql.BINARY())
+    # Canonical uuids (lowercase hex and '-') sort alike under MySQL's default
+    # collation and bytewise, and uncast the listing index serves the order.
     return expr
 
 
 def _column(key: SortKey, dialect: str) -> sa.ColumnElement[Any]:
-    return _sortable(TABLE.c[key.column], dialect)
+    return _sortable(TABLE.c[key.column], dialect, key.column)
 
 
 def _bound(key: SortKey, after: Mapping[str, Any], dialect: str) -> sa.ColumnElement[Any] | None:
@@ -96,7 +98,7 @@ def _bound(key: SortKey, after: Mapping[str, Any], dialect: str) -> sa.ColumnEle
     if value is None:
         return None
     # Typed like the column so dates bind as the backend stores them.
-    return _sortable(sa.literal(value, TABLE.c[key.column].type), dialect)
+    return _sortable(sa.literal(value, TABLE.c[key.column].type), dialect, key.column)
 
 
 def order_by(order: Sequence[SortKey], dialect: str) -> list[sa.ColumnElement[Any]]:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -33,6 +34,14 @@ class Instance(Timestamps, SoftDelete, MainBase):
         Index("instances_project_id_deleted_idx", "project_id", "deleted"),
         Index("instances_host_node_deleted_idx", "host", "node", "deleted"),
         Index("instances_deleted_created_at_idx", "deleted", "created_at"),
+        # Listing order of one project's servers (migration 0003).
+        Index(
+            "instances_project_deleted_created_idx",
+            "project_id",
+            "deleted",
+            text("created_at DESC"),
+            "uuid",
+        ),
         Index("instances_reservation_id_idx", "reservation_id"),
         Index("instances_task_state_updated_at_idx", "task_state", "updated_at"),
     )
