@@ -29,22 +29,20 @@ from tessera.objects.cell_mapping import URLBases
 from tessera.objects.errors import HostMappingNotFound, NotFound
 
 RULE = "os_compute_api:os-aggregates:{}"
-MAX_ID = 2**31 - 1
+MAX_ID = validation.INT32_MAX
 """The largest ``aggregates.id`` (a 32-bit integer column)."""
 T = TypeVar("T")
 
 
 def _aggregate_id(raw: str) -> int:
     """The id in the path: 400 unless digits, 404 beyond the ``aggregates.id`` column's range."""
-    # isascii: str.isdigit() also accepts digits int() refuses ("²").
-    if not (raw.isascii() and raw.isdigit()):
+    value = validation.query_int(raw, MAX_ID + 1)
+    if value is None:
         raise bad_request(f"Invalid aggregate id {raw}: it must be an integer.")
-    digits = raw.lstrip("0") or "0"
-    # No row has a larger id, and drivers refuse such numbers (SQLite overflows); the length
-    # is compared first because int() refuses numbers of thousands of digits.
-    if len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+    # No row has a larger id, and drivers refuse such numbers (SQLite overflows).
+    if value > MAX_ID:
         raise not_found(f"Aggregate {raw} could not be found.")
-    return int(digits)
+    return value
 
 
 class _Base:

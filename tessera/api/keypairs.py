@@ -38,14 +38,10 @@ def _limit(req: falcon.Request, max_limit: int) -> int:
     raw = req.get_param("limit")
     if raw is None:
         return max_limit
-    # isascii: str.isdigit() also accepts digits int() refuses ("²").
-    if not (raw.isascii() and raw.isdigit()):
+    value = validation.query_int(raw, max_limit)
+    if value is None:
         raise bad_request("Invalid input for query parameter limit: must be an integer >= 0.")
-    digits = raw.lstrip("0") or "0"
-    # Compared by length first: int() refuses numbers of thousands of digits.
-    if len(digits) > len(str(max_limit)):
-        return max_limit
-    return min(int(digits), max_limit)
+    return value
 
 
 class KeypairCollection:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 import falcon
 import sqlalchemy as sa
 
-from tessera.api import request
+from tessera.api import request, validation
 from tessera.api.deps import APIDeps
 from tessera.api.errors import APIError, bad_request, not_found
 from tessera.api.schemas import migrations as schema
@@ -31,7 +31,7 @@ from tessera.policies import migrations as policies
 
 T = TypeVar("T")
 SERVER_MIGRATIONS = "2.23"
-MAX_ID = 2**31 - 1
+MAX_ID = validation.INT32_MAX
 
 
 def _params(pairs: Sequence[tuple[str, str]]) -> schema.Params:
@@ -43,7 +43,8 @@ def _params(pairs: Sequence[tuple[str, str]]) -> schema.Params:
 
 def _is_id(value: str) -> bool:
     # Larger numbers are no row's id (and PostgreSQL refuses to compare them to one).
-    return value.isascii() and value.isdigit() and int(value) <= MAX_ID
+    number = validation.query_int(value, MAX_ID + 1)
+    return number is not None and number <= MAX_ID
 
 
 class MigrationList:

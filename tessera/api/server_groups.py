@@ -18,7 +18,7 @@ from tessera.objects import quota, server_group
 from tessera.objects.server_group import ServerGroup, ServerGroupNotFound
 from tessera.policies import server_groups as rules
 
-MAX_OFFSET = 2**63 - 1
+MAX_OFFSET = validation.INT64_MAX
 """The largest offset every database takes; no listing is that long, so its page is empty."""
 
 
@@ -29,16 +29,10 @@ def _int_param(req: falcon.Request, name: str, minimum: int, ceiling: int) -> in
     if raw is None:
         return None
     refusal = f"Invalid input for query parameter {name}: must be an integer >= {minimum}."
-    # isascii: str.isdigit() also accepts digits int() refuses ("²").
-    if not (raw.isascii() and raw.isdigit()):
+    value = validation.query_int(raw, ceiling)
+    if value is None or value < minimum:
         raise bad_request(refusal)
-    digits = raw.lstrip("0") or "0"
-    # Compared by length first: int() refuses numbers of thousands of digits.
-    if len(digits) > len(str(ceiling)):
-        return ceiling
-    if int(digits) < minimum:
-        raise bad_request(refusal)
-    return min(int(digits), ceiling)
+    return value
 
 
 def _truthy(raw: str | None) -> bool:

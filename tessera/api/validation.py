@@ -81,6 +81,7 @@ def query_int(raw: str, cap: int = INT64_MAX) -> int | None:
     """
     if not _DIGITS.fullmatch(raw):
         return None
-    if len(raw) > 19:
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(cap)):
         return cap
-    return min(int(raw), cap)
+    return min(int(digits), cap)

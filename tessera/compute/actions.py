@@ -16,13 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.cells.targets import CellTargets
+from tessera.compute import visible
 from tessera.context import RequestContext
 from tessera.db.types import utcnow
 from tessera.image.client import ImageClient, ImageServiceUnavailable
 from tessera.objects import instance as instances
-from tessera.objects import instance_action, instance_mapping
+from tessera.objects import instance_action
 from tessera.objects.cell_mapping import CellMapping
-from tessera.objects.errors import InstanceMappingNotFound, InstanceNotFound
 from tessera.objects.instance import Instance, UnexpectedTaskState
 
 MAX_METADATA_ITEMS = 128
@@ -103,13 +103,7 @@ class ActionRecord:
 
 def locate(targets: CellTargets, ctx: RequestContext, uuid: str) -> Located:
     """The server in its cell; InstanceNotFound for another project's or an unbuilt one."""
-    try:
-        with targets.api_engine.connect() as conn:
-            mapping = instance_mapping.get_by_instance_uuid(conn, uuid, targets.bases)
-    except InstanceMappingNotFound:
-        raise InstanceNotFound(uuid) from None
-    if not ctx.is_admin and mapping.project_id != ctx.project_id:
-        raise InstanceNotFound(uuid)  # never reveal another project's servers
+    mapping = visible.mapping(targets, ctx, uuid)
     if mapping.cell is None:
         raise InstanceNotReady(uuid)
     with targets.engine(mapping.cell).connect() as conn:

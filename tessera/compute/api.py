@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from tessera.cells.targets import CellTargets
+from tessera.compute import visible
 from tessera.compute.server_create import ServerCreator
 from tessera.compute.server_create import ServerRequest as ServerRequest
 from tessera.compute.server_details import BASIC, CellUnreachable, ServerDetails, Wanted
@@ -27,7 +28,7 @@ from tessera.objects import build_request, instance_mapping
 from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
 from tessera.objects import service as services
-from tessera.objects.errors import InstanceMappingNotFound, InstanceNotFound
+from tessera.objects.errors import InstanceNotFound
 from tessera.objects.instance import Instance
 from tessera.placement.client import PlacementClient
 
@@ -127,14 +128,7 @@ class ServerAPI:
         return self._details.page(views, wanted)
 
     def _mapping(self, ctx: RequestContext, uuid: str) -> instance_mapping.InstanceMapping:
-        try:
-            with self._targets.api_engine.connect() as conn:
-                mapping = instance_mapping.get_by_instance_uuid(conn, uuid, self._targets.bases)
-        except InstanceMappingNotFound:
-            raise InstanceNotFound(uuid) from None
-        if not ctx.is_admin and mapping.project_id != ctx.project_id:
-            raise InstanceNotFound(uuid)  # never reveal another project's servers
-        return mapping
+        return visible.mapping(self._targets, ctx, uuid)
 
     def delete(self, ctx: RequestContext, uuid: str) -> None:
         """Delete a server wherever it is in its life."""

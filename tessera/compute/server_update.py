@@ -15,11 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.cells.targets import CellTargets
+from tessera.compute import visible
 from tessera.context import RequestContext
-from tessera.objects import build_request, instance_mapping
+from tessera.objects import build_request
 from tessera.objects import instance as instances
 from tessera.objects.cell_mapping import CellMapping
-from tessera.objects.errors import InstanceMappingNotFound, InstanceNotFound
+from tessera.objects.errors import InstanceNotFound
 
 EDITABLE = frozenset(
     {
@@ -70,14 +71,7 @@ def update(
 
 def _cell(targets: CellTargets, ctx: RequestContext, uuid: str) -> CellMapping | None:
     """The cell of the server (None while it is a build request)."""
-    try:
-        with targets.api_engine.connect() as conn:
-            mapping = instance_mapping.get_by_instance_uuid(conn, uuid, targets.bases)
-    except InstanceMappingNotFound:
-        raise InstanceNotFound(uuid) from None
-    if not ctx.is_admin and mapping.project_id != ctx.project_id:
-        raise InstanceNotFound(uuid)  # never reveal another project's servers
-    return mapping.cell
+    return visible.mapping(targets, ctx, uuid).cell
 
 
 def _update_build_request(targets: CellTargets, uuid: str, changes: Mapping[str, Any]) -> bool:
