@@ -120,12 +120,14 @@ class Flavor:
     """Scheduler and driver hints (``hw:...``, ``aggregate_instance_extra_specs:...``)."""
 
     def resources(self) -> dict[str, int]:
-        """Placement resources one server of this flavor consumes."""
-        return {
+        """Placement resources one server of this flavor consumes (placement takes no
+        zero amounts, so a class the flavor does not use is left out)."""
+        amounts = {
             "VCPU": self.vcpus,
             "MEMORY_MB": self.memory_mb,
             "DISK_GB": self.root_gb + self.ephemeral_gb,
         }
+        return {rc: amount for rc, amount in amounts.items() if amount > 0}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (stored with instances and request specs)."""

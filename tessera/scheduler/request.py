@@ -85,7 +85,7 @@ def from_spec(ctxt: RequestContext, spec: Mapping[str, Any]) -> SchedulingReques
     rules = group.get("rules") or {}
     destination = spec.get("requested_destination") or {}
     return SchedulingRequest(
-        resources={rc: n for rc, n in flavor.resources().items() if n > 0},
+        resources=flavor.resources(),
         project_id=str(spec.get("project_id") or ctxt.project_id or ""),
         user_id=str(spec.get("user_id") or ctxt.user_id or ""),
         extra_specs=dict(flavor.extra_specs),

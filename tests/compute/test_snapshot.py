@@ -23,18 +23,8 @@ from tessera.image.errors import ImageNotFound
 from tessera.objects.flavor import Flavor
 from tests.compute.conftest import PROJECT, USER, Build, Cell, Compute
 
-
-class _ZeroDisk(Flavor):
-    """A flavor without a root disk (the fake guest disk is then just its 4 KiB header).
-
-    Placement takes no zero amounts, so the claim leaves the zero resources out.
-    """
-
-    def resources(self) -> dict[str, int]:
-        return {name: amount for name, amount in super().resources().items() if amount}
-
-
-NANO = _ZeroDisk(2, "2", "t0.nano", vcpus=1, memory_mb=128, root_gb=0)
+# A flavor without a root disk: the fake guest disk is then just its 4 KiB header.
+NANO = Flavor(2, "2", "t0.nano", vcpus=1, memory_mb=128, root_gb=0)
 OWNER = RequestContext(user_id=USER, project_id=PROJECT, roles=("member",))
 
 
