@@ -149,14 +149,9 @@ class ServerAPI:
         """We won the race: the conductor will not build it. Drop what it may hold."""
         self._placement.delete_allocations(uuid)
         self._release_ports([uuid])
-        with self._targets.api_engine.begin() as conn:
-            mapping = instance_mapping.get_by_instance_uuid(conn, uuid, self._targets.bases)
-            cell = mapping.cell
-        if cell is not None:
-            # The conductor created the row just before losing the race; it will
-            # see the build request gone and destroy it too, which is harmless.
-            with self._targets.engine(cell).begin() as conn:
-                instances.destroy(conn, uuid)
+        # The mapping still points at no cell: the conductor points it at one only in the
+        # transaction that takes the build request, and a row it made meanwhile is its own
+        # to destroy once it finds the build request gone.
         with self._targets.api_engine.begin() as conn:
             conn.execute(
                 instance_mapping.TABLE.delete().where(

@@ -356,25 +356,6 @@ def _partial(
     return body
 
 
-def legacy_visible(ctx: RequestContext) -> Visible:
-    """Admins see everything, others the defaults' share: for callers without a Policy."""
-    return Visible(
-        extended=ctx.is_admin,
-        host_status=HostStatus.ALL if ctx.is_admin else HostStatus.NONE,
-        extra_specs=True,
-        is_admin=ctx.is_admin,
-    )
-
-
-def show(ctx: RequestContext, view: ServerView, version: Version, base_url: str) -> dict[str, Any]:
-    """A detail-list entry, visibility by admin role rather than policy.
-
-    Kept for :mod:`tessera.api.server_list` until it renders its pages through
-    :func:`tessera.api.servers.detail_bodies` (policy checked, parts batched).
-    """
-    return server(view, version, base_url, legacy_visible(ctx), Kind.DETAIL)
-
-
 def created(record: Instance, base_url: str) -> dict[str, Any]:
     """The 202 body of ``POST /servers``."""
     return {
