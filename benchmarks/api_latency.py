@@ -6,8 +6,8 @@ Usage::
 
 A ``tessera devstack`` (MariaDB + RabbitMQ, one process per service, 2 cells)
 gets ``--servers`` servers of one project, spread evenly over both cells
-(about 2% in ERROR with a fault) and written straight into the cell databases
-and instance mappings, as the conductor leaves them. Then, at microversion
+(about 2% in ERROR with a fault) and written straight into the cell databases,
+instance mappings and the network's ports (one each), as a boot leaves them. Then, at microversion
 2.100 over keep-alive HTTP to ``tessera-api``:
 
 - ``GET /servers/{id}`` of random servers;
@@ -24,12 +24,14 @@ ratios compare with the floor measured in the same run.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+import uuid as uuidlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +48,8 @@ from tessera import conf as tessera_conf
 from tessera.api.wiring import build_api_server, build_server_api, image_service
 from tessera.db.engines import Databases, create_engine
 from tessera.deploy.devstack import Devstack, DevstackSettings
+from tessera.network.schema import ports, subnets
+from tessera.network.service import NetworkService
 from tessera.objects import instance_mapping
 from tessera.placement.client import HTTPTransport, PlacementClient
 from tessera.placement.process import free_port
@@ -91,8 +95,42 @@ def seed(devstack: Devstack, count: int) -> list[str]:
         engine = create_engine(cell.database)
         fill_cell(engine, rows[index :: len(cells)])
         engine.dispose()
+    seed_ports(devstack, [str(r["uuid"]) for r in rows])
     by_uuid = sorted(rows, key=lambda r: str(r["uuid"]))
     return [r["uuid"] for r in sorted(by_uuid, key=lambda r: r["created_at"], reverse=True)]
+
+
+def seed_ports(devstack: Devstack, uuids: Sequence[str]) -> None:
+    """One port per server on the default network, as ``networks: auto`` leaves them."""
+    engine = create_engine(devstack.plan.network_database)
+    NetworkService(engine).ensure_default_network()
+    with engine.begin() as conn:
+        subnet = conn.execute(sa.select(subnets.c.id, subnets.c.network_id)).one()
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        rows = [_port(subnet.network_id, subnet.id, uuid, i, now) for i, uuid in enumerate(uuids)]
+        conn.execute(sa.insert(ports), rows)
+    engine.dispose()
+
+
+def _port(
+    network: str, subnet: str, device: str, index: int, now: datetime.datetime
+) -> dict[str, Any]:
+    # Addresses and MACs from the index: unique without asking the allocator.
+    low = index + 1000
+    return {
+        "id": str(uuidlib.uuid4()),
+        "network_id": network,
+        "subnet_id": subnet,
+        "ip_address": f"10.{100 + (low >> 16)}.{(low >> 8) & 255}.{low & 255}",
+        "mac_address": f"fa:16:3e:{low >> 16:02x}:{(low >> 8) & 255:02x}:{low & 255:02x}",
+        "device_id": device,
+        "device_index": 0,
+        "device_owner": "compute:nova",
+        "status": "ACTIVE",
+        "project_id": PROJECT,
+        "binding_host": "compute1",
+        "created_at": now,
+    }
 
 
 def in_process_app(devstack: Devstack) -> testing.TestClient:
@@ -253,6 +291,7 @@ def measure(
     session.trust_env = False
     replayer = Replayer()
     rows = []
+    check_seeded(session, devstack.api_url, order[0])
     try:
         for request in requests_of(order):
             runs = shows if request.kind == "show" else pages
@@ -269,6 +308,14 @@ def measure(
     finally:
         replayer.close()
     return rows
+
+
+def check_seeded(session: requests.Session, base: str, uuid: str) -> None:
+    """A seeded server shows what a booted one does: metadata and an address."""
+    body = session.get(f"{base}/v2.1/servers/{uuid}", headers=headers(), timeout=30).json()
+    server = body["server"]
+    if not server["addresses"] or not server["metadata"]:
+        raise RuntimeError(f"seeded server {uuid} shows no address or metadata: {server}")
 
 
 def describe(replayer: Replayer, statements: list[Statement]) -> None:

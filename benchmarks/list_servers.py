@@ -253,7 +253,7 @@ def http_page(cloud: Cloud) -> Callable[[], None]:
 def floor(
     cloud: Cloud, size: int, with_records: bool, order: str = BY_CREATION
 ) -> Callable[[], None]:
-    columns = ", ".join(instances._COLUMNS)
+    columns = ", ".join(instances.COLUMNS)
     sql = sa.text(FLOOR_SQL.format(columns=columns, order=order))
 
     def call() -> None:

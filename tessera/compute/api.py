@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from tessera.cells.targets import CellTargets
-from tessera.compute import visible
+from tessera.compute import server_reads, visible
 from tessera.compute.server_create import ServerCreator
 from tessera.compute.server_create import ServerRequest as ServerRequest
 from tessera.compute.server_details import BASIC, CellUnreachable, ServerDetails, Wanted
 from tessera.compute.server_details import ServerView as ServerView
 from tessera.compute.server_parts import ImageLookup
+from tessera.compute.server_reads import ApiRecord
 from tessera.conductor.rpcapi import SuperConductorAPI
 from tessera.context import RequestContext
 from tessera.network.service import NetworkService
@@ -28,7 +29,7 @@ from tessera.objects import build_request, instance_mapping
 from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
 from tessera.objects import service as services
-from tessera.objects.errors import InstanceNotFound
+from tessera.objects.errors import InstanceMappingNotFound, InstanceNotFound
 from tessera.objects.instance import Instance
 from tessera.placement.client import PlacementClient
 
@@ -104,24 +105,33 @@ class ServerAPI:
         raises CellUnreachable, or with ``partial_if_cell_down`` gives what the API
         database knows (:meth:`ServerDetails.partial`, 2.69).
         """
-        mapping = self._mapping(ctx, uuid)
-        if mapping.cell is None:
+        found = self._api_record(ctx, uuid, wanted)
+        if found.mapping.cell is None:
             with self._targets.api_engine.connect() as conn:
                 request = build_request.get(conn, uuid)
             if request is not None:
                 record = Instance.from_dict(json.loads(request.instance))
                 tags = [str(t) for t in json.loads(request.tags or "[]")]
                 return self._details.unbuilt(record, wanted, tags)
-            mapping = self._mapping(ctx, uuid)  # landed in a cell meanwhile
-            if mapping.cell is None:
+            found = self._api_record(ctx, uuid, wanted)  # landed in a cell meanwhile
+            if found.mapping.cell is None:
                 raise InstanceNotFound(uuid)
-        assert mapping.cell is not None
         try:
-            return self._details.in_cell(mapping.cell, uuid, wanted)
+            return self._details.in_cell(found, wanted)
         except CellUnreachable:
             if not partial_if_cell_down:
                 raise
             return self._details.partial(uuid, wanted)
+
+    def _api_record(self, ctx: RequestContext, uuid: str, wanted: Wanted) -> ApiRecord:
+        """The server's mapping and the parts ``wanted`` asks of the API database."""
+        try:
+            with self._targets.api_engine.connect() as conn:
+                found = server_reads.read_api(conn, uuid, self._targets.bases, wanted)
+        except InstanceMappingNotFound:
+            raise InstanceNotFound(uuid) from None
+        visible.check(ctx, found.mapping)
+        return found
 
     def details(self, views: Sequence[ServerView], wanted: Wanted) -> list[ServerView]:
         """A listing page's views, complete (parts read in batches for the whole page)."""

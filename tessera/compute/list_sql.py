@@ -30,7 +30,7 @@ from tessera.objects.instance_fault import Fault
 TABLE = instances.TABLE
 TAGS = tag.TABLE
 # The columns an Instance record carries (the API's views read them).
-VIEW_COLUMNS: tuple[str, ...] = (*instances._COLUMNS, "deleted")
+VIEW_COLUMNS: tuple[str, ...] = (*instances.COLUMNS, "deleted")
 # Statuses whose view shows the latest fault.
 _FAULTED_VM_STATES = ("error", "deleted")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,12 +17,14 @@ import sqlalchemy as sa
 
 from tessera.cells.targets import CellTargets
 from tessera.compute import server_parts as parts
+from tessera.compute import server_reads
 from tessera.compute.server_parts import ImageLookup, SpecParts, VolumeAttachment
+from tessera.compute.server_reads import ApiRecord
 from tessera.context import Ok, scatter_gather
 from tessera.db.errors import DatabaseUnreachable
+from tessera.network.addresses import Addresses
 from tessera.network.service import NetworkService
-from tessera.objects import cell_mapping, instance_fault, instance_mapping, tag
-from tessera.objects import instance as instances
+from tessera.objects import cell_mapping, instance_mapping
 from tessera.objects import request_spec as request_specs
 from tessera.objects.cell_mapping import CellMapping
 from tessera.objects.errors import InstanceNotFound
@@ -112,8 +115,6 @@ class _InCell:
     """Attached volumes."""
     host_status: str | None
     """State of its host's compute service, if wanted."""
-    columns: dict[str, Any]
-    """Shown columns its instance record lacks."""
 
 
 _CellParts = dict[str, _InCell]
@@ -133,30 +134,40 @@ class ServerDetails:
     ) -> None:
         self._targets = targets
         self._network = network
+        self._side_reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="server-reads")
         self._images = parts.ImageProperties(images)
         self._down_time = service_down_time
         self._cell_timeout = cell_timeout
 
     # ------------------------------------------------------------------ one server
 
-    def in_cell(self, cell: CellMapping, uuid: str, wanted: Wanted) -> ServerView:
-        """The server as ``cell`` holds it, complete; CellUnreachable if the cell fails."""
+    def in_cell(self, found: ApiRecord, wanted: Wanted) -> ServerView:
+        """The server as its cell holds it, complete; CellUnreachable if the cell fails.
+
+        ``found`` is what the API database told of it (with the parts ``wanted``
+        asks of that database), so this reads the cell and the network only.
+        """
+        cell, uuid = found.mapping.cell, found.mapping.instance_uuid
+        assert cell is not None
+        # The ports live in the network's database: read them while the cell answers.
+        ports = self._side_reads.submit(self._addresses, [uuid]) if self._network else None
         try:
             with self._targets.engine(cell).connect() as conn:
-                record = _with(instances.get(conn, uuid), parts.unloaded_columns(conn, [uuid]))
-                fault = instance_fault.latest(conn, uuid) if record.vm_state == "error" else None
-                attached = parts.volumes(conn, [uuid])[uuid]
-                status = self._host_status(conn, record) if wanted.host_status else None
-                tags = tag.get_for_instance(conn, uuid) if wanted.tags else []
+                told = server_reads.read_cell(conn, uuid, wanted, self._down_time)
         except CELL_ERRORS:
             raise CellUnreachable(uuid, cell.uuid) from None
-        view = ServerView(record, fault, volumes=attached, host_status=status, tags=tags)
-        return self.complete([view], wanted)[0]
-
-    def _host_status(self, conn: sa.Connection, record: Instance) -> str:
-        if not record.host:
-            return parts.NO_HOST
-        return parts.host_statuses(conn, [record.host], self._down_time)[record.host]
+        addresses = ports.result() if ports is not None else None
+        view = ServerView(
+            told.instance,
+            told.fault,
+            volumes=told.volumes,
+            host_status=told.host_status,
+            tags=told.tags,
+            spec=found.spec,
+            server_groups=found.groups,
+        )
+        read = dataclasses.replace(wanted, request_spec=False, server_groups=False)
+        return self.complete([view], read, addresses)[0]
 
     def unbuilt(self, record: Instance, wanted: Wanted, tags: Sequence[str] = ()) -> ServerView:
         """A server still a build request (no host, so no host state yet)."""
@@ -210,7 +221,7 @@ class ServerDetails:
         full = [v for v in views if not v.partial]
         by_cell = self._cells_of([v.instance.uuid for v in full])
         found = self._cell_parts(full, by_cell, wanted)
-        default = _InCell((), parts.NO_HOST if wanted.host_status else None, {})
+        default = _InCell((), parts.NO_HOST if wanted.host_status else None)
         read = [_told(v, found.get(v.instance.uuid, default)) for v in full]
         completed = iter(self.complete(read, wanted))
         return [v if v.partial else next(completed) for v in views]
@@ -245,12 +256,10 @@ class ServerDetails:
             with self._targets.engine(cell).connect() as conn:
                 attached = parts.volumes(conn, uuids)
                 states = parts.host_statuses(conn, on, self._down_time)
-                columns = parts.unloaded_columns(conn, uuids)
             return {
                 u: _InCell(
                     attached[u],
                     states.get(hosts[u] or "", parts.NO_HOST) if wanted.host_status else None,
-                    columns.get(u, {}),
                 )
                 for u in uuids
             }
@@ -266,8 +275,19 @@ class ServerDetails:
 
     # ------------------------------------------------------------------ shared
 
-    def complete(self, views: Sequence[ServerView], wanted: Wanted) -> list[ServerView]:
-        """``views`` with what the API database, the network and the image service add."""
+    def _addresses(self, uuids: Sequence[str]) -> dict[str, Addresses]:
+        return self._network.addresses_many(uuids) if self._network and uuids else {}
+
+    def complete(
+        self,
+        views: Sequence[ServerView],
+        wanted: Wanted,
+        addresses: Mapping[str, Addresses] | None = None,
+    ) -> list[ServerView]:
+        """``views`` with what the API database, the network and the image service add.
+
+        ``addresses`` are the servers' addresses when the caller read them already.
+        """
         uuids = [v.instance.uuid for v in views]
         specs: dict[str, SpecParts] = {}
         groups: dict[str, tuple[str, ...]] = {}
@@ -279,7 +299,7 @@ class ServerDetails:
         if wanted.image_properties:
             refs = [parts.image_id(v.instance.image_ref) for v in views]
             images = self._images.of(refs)
-        found = self._network.addresses_many(uuids) if self._network and uuids else {}
+        found = self._addresses(uuids) if addresses is None else addresses
         return [
             dataclasses.replace(
                 v,
@@ -293,19 +313,8 @@ class ServerDetails:
         ]
 
 
-def _with(record: Instance, columns: Mapping[str, Mapping[str, Any]]) -> Instance:
-    """``record`` with the columns it lacks (read separately) added."""
-    extra = columns.get(record.uuid)
-    if not extra:
-        return record
-    return Instance({**record.values, **extra}, record.flavor, record.metadata)
-
-
 def _told(view: ServerView, told: _InCell) -> ServerView:
-    record = _with(view.instance, {view.instance.uuid: told.columns})
-    return dataclasses.replace(
-        view, instance=record, volumes=told.volumes, host_status=told.host_status
-    )
+    return dataclasses.replace(view, volumes=told.volumes, host_status=told.host_status)
 
 
 def _shown_addresses(

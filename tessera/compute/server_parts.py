@@ -111,25 +111,6 @@ def volumes(conn: sa.Connection, uuids: Collection[str]) -> dict[str, tuple[Volu
     return {uuid: tuple(found.get(uuid, ())) for uuid in uuids}
 
 
-SHOWN_COLUMNS = ("kernel_id", "ramdisk_id", "root_device_name", "auto_disk_config")
-"""Instance columns server bodies show (extended attributes, ``OS-DCF:diskConfig``)."""
-
-
-def unloaded_columns(conn: sa.Connection, uuids: Collection[str]) -> dict[str, dict[str, Any]]:
-    """Those of :data:`SHOWN_COLUMNS` an instance record does not load, in one query.
-
-    Nothing (and no query) once :mod:`tessera.objects.instance` loads them all.
-    """
-    table = instances.TABLE
-    missing = [c for c in SHOWN_COLUMNS if c not in instances._COLUMNS]
-    if not missing or not uuids:
-        return {}
-    stmt = sa.select(table.c.uuid, *(table.c[c] for c in missing)).where(
-        table.c.uuid.in_(sorted(uuids))
-    )
-    return {row.uuid: {c: row._mapping[c] for c in missing} for row in conn.execute(stmt)}
-
-
 def spec_parts(conn: sa.Connection, uuids: Collection[str]) -> dict[str, SpecParts]:
     """Zone and hints of each server's request spec (API database), in one query."""
     if not uuids:

@@ -18,6 +18,13 @@ def mapping(
             found = instance_mapping.get_by_instance_uuid(conn, uuid, targets.bases)
     except InstanceMappingNotFound:
         raise InstanceNotFound(uuid) from None
+    return check(ctx, found)
+
+
+def check(
+    ctx: RequestContext, found: instance_mapping.InstanceMapping
+) -> instance_mapping.InstanceMapping:
+    """``found`` when the caller may see its server; InstanceNotFound otherwise."""
     if not ctx.is_admin and found.project_id != ctx.project_id:
-        raise InstanceNotFound(uuid)
+        raise InstanceNotFound(found.instance_uuid)
     return found

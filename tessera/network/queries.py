@@ -132,7 +132,7 @@ def list_subnets(conn: sa.Connection, viewer: Viewer, filters: Filters) -> list[
 # --------------------------------------------------------------------------- ports
 
 
-def port_from_row(row: sa.RowMapping) -> Port:
+def port_from_row(row: Mapping[Any, Any]) -> Port:
     """A port record from a ``ports`` row."""
     return Port(**{**row, "status": PortStatus(row["status"])})
 
@@ -162,6 +162,30 @@ def ports_of_devices(conn: sa.Connection, device_ids: Collection[str]) -> list[P
     return found
 
 
+def addressed_ports(
+    conn: sa.Connection, device_ids: Collection[str]
+) -> tuple[list[Port], dict[str, str]]:
+    """:func:`ports_of_devices` with the names of their networks, in one query per chunk."""
+    found: list[Port] = []
+    names: dict[str, str] = {}
+    name = networks.c.name.label("network_name")
+    joined = ports.outerjoin(networks, networks.c.id == ports.c.network_id)
+    for chunk in _chunks(sorted(set(device_ids))):
+        query = (
+            sa.select(ports, name)
+            .select_from(joined)
+            .where(ports.c.device_id.in_(chunk))
+            .order_by(ports.c.device_id, ports.c.device_index)
+        )
+        for row in conn.execute(query).mappings():
+            values = dict(row)
+            network_name = values.pop("network_name")
+            if network_name is not None:
+                names[row["network_id"]] = network_name
+            found.append(port_from_row(values))
+    return found, names
+
+
 def list_ports(conn: sa.Connection, viewer: Viewer, filters: Filters) -> list[Port]:
     """Ports ``viewer`` may see (their project's, or all for admins) matching ``filters``."""
     query = sa.select(ports)
@@ -170,12 +194,3 @@ def list_ports(conn: sa.Connection, viewer: Viewer, filters: Filters) -> list[Po
     query = _where(query, PORT_FILTERS, filters)
     query = query.order_by(ports.c.created_at, ports.c.id)
     return [port_from_row(row) for row in conn.execute(query).mappings()]
-
-
-def network_names(conn: sa.Connection, network_ids: Collection[str]) -> dict[str, str]:
-    """``{network id: name}`` for these networks."""
-    names: dict[str, str] = {}
-    for chunk in _chunks(sorted(set(network_ids))):
-        query = sa.select(networks.c.id, networks.c.name).where(networks.c.id.in_(chunk))
-        names.update({row.id: row.name for row in conn.execute(query)})
-    return names

@@ -96,7 +96,7 @@ class UnexpectedTaskState(Exception):
 
 
 _TIMES = ("created_at", "updated_at", "launched_at", "terminated_at", "deleted_at")
-_COLUMNS = (
+COLUMNS = (
     "id",
     "uuid",
     "user_id",
@@ -150,7 +150,7 @@ class Instance:
     def __getattr__(self, name: str) -> Any:
         # Columns read like attributes: ``instance.vm_state``.
         values = self.__dict__.get("values")
-        if values is None or (name not in values and name not in _COLUMNS):
+        if values is None or (name not in values and name not in COLUMNS):
             raise AttributeError(name)
         # A column a partial record (a build request's) lacks reads as NULL.
         return values.get(name)
@@ -182,7 +182,7 @@ def _parse(value: Any) -> Any:
 
 def create(conn: sa.Connection, record: Instance) -> Instance:
     """Insert the instance with its flavor and metadata; return it as stored."""
-    values = {k: v for k, v in record.values.items() if k in _COLUMNS and k != "id"}
+    values = {k: v for k, v in record.values.items() if k in COLUMNS and k != "id"}
     values.setdefault("created_at", utcnow())
     conn.execute(sa.insert(TABLE).values(**values, deleted=0))
     conn.execute(
@@ -203,7 +203,7 @@ def _write_metadata(conn: sa.Connection, uuid: str, metadata: dict[str, str]) ->
 
 def get(conn: sa.Connection, uuid: str, *, read_deleted: str = "no") -> Instance:
     """The instance with ``uuid`` (two indexed queries), or InstanceNotFound."""
-    columns = (*(TABLE.c[c] for c in _COLUMNS), TABLE.c.deleted, EXTRA.c.flavor)
+    columns = (*(TABLE.c[c] for c in COLUMNS), TABLE.c.deleted, EXTRA.c.flavor)
     # The flavor rides along (one row per instance): one round trip fewer per show.
     joined = TABLE.outerjoin(EXTRA, EXTRA.c.instance_uuid == TABLE.c.uuid)
     stmt = sa.select(*columns).select_from(joined).where(TABLE.c.uuid == uuid)
@@ -232,7 +232,7 @@ def update(
     stmt = (
         sa.update(TABLE)
         .where(TABLE.c.uuid == uuid, TABLE.c.deleted == 0)
-        .values(**{k: v for k, v in values.items() if k in _COLUMNS and k != "id"})
+        .values(**{k: v for k, v in values.items() if k in COLUMNS and k != "id"})
     )
     if expected_task_state is not None:
         stmt = stmt.where(_task_state_in(expected_task_state))
