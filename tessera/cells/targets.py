@@ -32,8 +32,11 @@ class CellTargets:
         bases: URLBases,
         ttl: float = 5.0,
         rpc_timeout: float = 60.0,
+        api_reader: Engine | None = None,
     ) -> None:
         self.api_engine = api_engine
+        self.api_reader = api_reader or api_engine
+        """Autocommit engine for single-statement reads of the API database."""
         self._databases = databases
         self._transports = transports
         self._bases = bases
@@ -54,6 +57,7 @@ class CellTargets:
             transports,
             URLBases.from_conf(conf),
             rpc_timeout=conf.rpc_call_timeout,
+            api_reader=databases.reader(conf.api_database.connection),
         )
 
     @property
@@ -89,6 +93,16 @@ class CellTargets:
                 return cell
         raise CellMappingNotFound(uuid)
 
+    def cell_by_id(self, cell_id: int) -> CellMapping:
+        """The cell with primary key ``cell_id`` (reloading once if it is new)."""
+        for attempt in range(2):
+            for cell in self.cells():
+                if cell.id == cell_id:
+                    return cell
+            if attempt == 0:
+                self.reload()
+        raise CellMappingNotFound(str(cell_id))
+
     def cell0(self) -> CellMapping:
         """The cell of servers that never found a host."""
         return self.cell(CELL0_UUID)
@@ -103,6 +117,12 @@ class CellTargets:
         if not cell.database_connection:
             raise ValueError(f"Cell {cell.identity} has no database connection")
         return self._databases.engine(cell.database_connection)
+
+    def reader(self, cell: CellMapping) -> Engine:
+        """The cell's autocommit engine, for single-statement reads."""
+        if not cell.database_connection:
+            raise ValueError(f"Cell {cell.identity} has no database connection")
+        return self._databases.reader(cell.database_connection)
 
     def compute(self, cell: CellMapping) -> ComputeAPI:
         """An RPC client of the computes of ``cell``, over the cell's transport."""

@@ -126,8 +126,8 @@ class ServerAPI:
     def _api_record(self, ctx: RequestContext, uuid: str, wanted: Wanted) -> ApiRecord:
         """The server's mapping and the parts ``wanted`` asks of the API database."""
         try:
-            with self._targets.api_engine.connect() as conn:
-                found = server_reads.read_api(conn, uuid, self._targets.bases, wanted)
+            with self._targets.api_reader.connect() as conn:
+                found = server_reads.read_api(conn, uuid, wanted, self._targets.cell_by_id)
         except InstanceMappingNotFound:
             raise InstanceNotFound(uuid) from None
         visible.check(ctx, found.mapping)

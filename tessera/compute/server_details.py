@@ -152,7 +152,7 @@ class ServerDetails:
         # The ports live in the network's database: read them while the cell answers.
         ports = self._side_reads.submit(self._addresses, [uuid]) if self._network else None
         try:
-            with self._targets.engine(cell).connect() as conn:
+            with self._targets.reader(cell).connect() as conn:
                 told = server_reads.read_cell(conn, uuid, wanted, self._down_time)
         except CELL_ERRORS:
             raise CellUnreachable(uuid, cell.uuid) from None

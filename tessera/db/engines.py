@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from tessera.conf.database import DatabaseSettings
+from tessera.db import idle_ping
 from tessera.db.errors import BadDatabaseURL, DatabaseUnreachable
 from tessera.urls.mask import mask_password
 
@@ -267,24 +268,35 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> Engine:
-    """Create (but do not connect) an engine with per-backend settings."""
+def create_engine(url: str, *, reader: bool = False) -> Engine:
+    """Create (but do not connect) an engine with per-backend settings.
+
+    A ``reader`` engine's connections run in autocommit mode: each statement
+    sees the database as of its own start, and handing a connection back costs
+    no ROLLBACK round trip. For reads that need no consistency across
+    statements (and never for writes). SQLite readers are plain engines.
+    """
     parsed = parse_url(url)
-    kwargs: dict[str, Any] = {"future": True}
-    if parsed.get_backend_name() == "sqlite":
+    kwargs: dict[str, Any] = {}
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
             kwargs["connect_args"]["factory"] = WriteLockedConnection
     else:
-        kwargs.update(pool_pre_ping=True, pool_recycle=3600)
+        kwargs["pool_recycle"] = 3600
+        if reader:
+            kwargs.update(isolation_level="AUTOCOMMIT", skip_autocommit_rollback=True)
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise BadDatabaseURL(f"Unusable database URL {mask_password(url)!r}: {exc}") from exc
-    if parsed.get_backend_name() == "sqlite":
+    if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        idle_ping.install(engine)
     return engine
 
 
@@ -309,7 +321,8 @@ class Databases:
 
     def __init__(self, settings: DatabaseSettings | None = None) -> None:
         self._policy = settings or DatabaseSettings(None)
-        self._engines: dict[str, Engine] = {}
+        self._engines: dict[tuple[str, bool], Engine] = {}
+        """By (URL, reader)."""
         self._url_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -319,27 +332,41 @@ class Databases:
         Only callers of the same URL wait for each other: a dead cell database
         being retried never delays the first use of another one.
         """
+        return self._get(url, reader=False)
+
+    def reader(self, url: str) -> Engine:
+        """The autocommit engine for reads of ``url`` (see :func:`create_engine`).
+
+        Its own pool: on SQLite, the engine itself.
+        """
+        if parse_url(url).get_backend_name() == "sqlite":
+            return self.engine(url)
+        return self._get(url, reader=True)
+
+    def _get(self, url: str, *, reader: bool) -> Engine:
+        key = (url, reader)
         with self._lock:
-            engine = self._engines.get(url)
+            engine = self._engines.get(key)
             if engine is not None:
                 return engine
             url_lock = self._url_locks.setdefault(url, threading.Lock())
         with url_lock:
             with self._lock:
-                engine = self._engines.get(url)
+                engine = self._engines.get(key)
             if engine is None:
-                engine = create_engine(url)
+                engine = create_engine(url, reader=reader)
                 wait_for_connection(engine, self._policy)
                 with self._lock:
-                    self._engines[url] = engine
+                    self._engines[key] = engine
             return engine
 
     def forget(self, url: str) -> None:
         """Dispose of the engine for ``url`` (its cell was changed or deleted)."""
         with self._lock:
-            engine = self._engines.pop(url, None)
-        if engine is not None:
-            engine.dispose()
+            found = [self._engines.pop((url, reader), None) for reader in (False, True)]
+        for engine in found:
+            if engine is not None:
+                engine.dispose()
 
     def dispose(self) -> None:
         """Close every pool this object owns."""

@@ -2,33 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
-
-from tessera.network.records import Port
 
 Addresses = dict[str, list[dict[str, Any]]]
 """``{network name: [{"version", "addr", "OS-EXT-IPS:type", "OS-EXT-IPS-MAC:mac_addr"}]}``."""
 
 
-def address_entry(port: Port) -> dict[str, Any]:
-    """One fixed address of a port, in the compute API's form."""
-    return {
-        "version": 4,
-        "addr": port.ip_address,
-        "OS-EXT-IPS:type": "fixed",
-        "OS-EXT-IPS-MAC:mac_addr": port.mac_address,
-    }
+@dataclass(frozen=True)
+class FixedAddress:
+    """One port's fixed address, as a server body shows it."""
+
+    device_id: str
+    """The server the port belongs to."""
+    network_id: str
+    """The port's network."""
+    network_name: str | None
+    """That network's name (None if it was deleted meanwhile)."""
+    ip_address: str
+    """The fixed IPv4 address."""
+    mac_address: str
+    """The port's MAC address."""
+
+    def entry(self) -> dict[str, Any]:
+        """The address in the compute API's form."""
+        return {
+            "version": 4,
+            "addr": self.ip_address,
+            "OS-EXT-IPS:type": "fixed",
+            "OS-EXT-IPS-MAC:mac_addr": self.mac_address,
+        }
 
 
-def addresses(ports: Iterable[Port], names: Mapping[str, str]) -> Addresses:
-    """Group ``ports`` (in boot order) by the name of their network.
+def addresses(found: Iterable[FixedAddress]) -> Addresses:
+    """Group one server's addresses (in boot order) by the name of their network.
 
-    ``names`` maps network ids to names; a network missing from it (deleted meanwhile)
-    is shown by its id so the address is not hidden.
+    A network without a name (deleted meanwhile) is shown by its id, so the
+    address is not hidden.
     """
     shown: Addresses = {}
-    for port in ports:
-        label = names.get(port.network_id, port.network_id)
-        shown.setdefault(label, []).append(address_entry(port))
+    for address in found:
+        label = address.network_name or address.network_id
+        shown.setdefault(label, []).append(address.entry())
     return shown

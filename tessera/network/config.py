@@ -13,4 +13,8 @@ def from_conf(conf: cfg.ConfigOpts, databases: Databases) -> NetworkService | No
     url: str | None = conf.network.connection
     if not url:
         return None
-    return NetworkService(databases.engine(url), default_cidr=conf.network.default_cidr)
+    return NetworkService(
+        databases.engine(url),
+        default_cidr=conf.network.default_cidr,
+        reader=databases.reader(url),
+    )

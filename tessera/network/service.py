@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from tessera.network import ipam, queries, requested, schema
-from tessera.network.addresses import Addresses, addresses
+from tessera.network.addresses import Addresses, FixedAddress, addresses
 from tessera.network.errors import (
     AllocationContention,
     NetworkError,
@@ -65,8 +65,11 @@ NetworkRequest = str | Sequence[dict[str, Any]] | RequestedNetworks | None
 class NetworkService:
     """Networks and instance ports over one database (made on construction if missing)."""
 
-    def __init__(self, engine: Engine, *, default_cidr: str = DEFAULT_CIDR) -> None:
+    def __init__(
+        self, engine: Engine, *, default_cidr: str = DEFAULT_CIDR, reader: Engine | None = None
+    ) -> None:
         self._engine = engine
+        self._reader = reader or engine
         self._default_cidr = default_cidr
         schema.create(engine)
 
@@ -278,13 +281,12 @@ class NetworkService:
 
     def addresses_many(self, instance_uuids: Collection[str]) -> dict[str, Addresses]:
         """``addresses`` of many instances in one query (per 500 instances)."""
-        with self._engine.connect() as conn:
-            found, names = queries.addressed_ports(conn, instance_uuids)
-        by_instance: dict[str, list[Port]] = {uuid: [] for uuid in instance_uuids}
-        for port in found:
-            if port.device_id is not None:
-                by_instance.setdefault(port.device_id, []).append(port)
-        return {uuid: addresses(held, names) for uuid, held in by_instance.items()}
+        with self._reader.connect() as conn:
+            found = queries.fixed_addresses(conn, instance_uuids)
+        by_instance: dict[str, list[FixedAddress]] = {uuid: [] for uuid in instance_uuids}
+        for address in found:
+            by_instance.setdefault(address.device_id, []).append(address)
+        return {uuid: addresses(held) for uuid, held in by_instance.items()}
 
     # ------------------------------------------------------------------ bindings
 

@@ -50,21 +50,19 @@ class NewMapping:
 
 def get_by_instance_uuid(conn: sa.Connection, uuid: str, bases: URLBases) -> InstanceMapping:
     """The mapping of ``uuid`` with its cell (one query), or InstanceMappingNotFound."""
-    stmt = joined_select().where(TABLE.c.instance_uuid == uuid)
+    cell_cols = [c.label(f"cm_{c.name}") for c in CELLS.c]
+    stmt = (
+        sa.select(TABLE, *cell_cols)
+        .join(CELLS, TABLE.c.cell_id == CELLS.c.id, isouter=True)
+        .where(TABLE.c.instance_uuid == uuid)
+    )
     row = conn.execute(stmt).one_or_none()
     if row is None:
         raise InstanceMappingNotFound(uuid)
-    return from_joined(row._mapping, bases)
+    return _from_joined(row._mapping, bases)
 
 
-def joined_select() -> sa.Select[Any]:
-    """Mappings with their cell's columns (labelled ``cm_<column>``), for :func:`from_joined`."""
-    cell_cols = [c.label(f"cm_{c.name}") for c in CELLS.c]
-    return sa.select(TABLE, *cell_cols).join(CELLS, TABLE.c.cell_id == CELLS.c.id, isouter=True)
-
-
-def from_joined(row: Any, bases: URLBases) -> InstanceMapping:
-    """The mapping (with its cell) in a row of :func:`joined_select`."""
+def _from_joined(row: Any, bases: URLBases) -> InstanceMapping:
     cell = None
     if row["cell_id"] is not None:
         cell = from_row({c.name: row[f"cm_{c.name}"] for c in CELLS.c}, bases)

@@ -295,6 +295,7 @@ class ServersCloud:
             key = result.inserted_primary_key
             assert key is not None
             self.cell_ids["cell3"] = int(key[0])
+        self.servers.targets.reload()
 
     def map_to_down_cell(self, project: str = "demo", **spec: Any) -> str:
         """A server of cell3 (down): its mapping and request spec only."""
@@ -338,7 +339,8 @@ def open_servers_cloud(
         databases,
         TransportRegistry(cfg.ConfigOpts()),
         URLBases(None, None),
-        ttl=0,
+        ttl=60.0,  # as services keep them; add_down_cell reloads
+        api_reader=databases.reader(dbs.api),  # as services have: shows read through it
     )
     network = NetworkService(create_engine(f"sqlite:///{tmp / 'network.db'}"))
     images = ImageService(tmp / "images")

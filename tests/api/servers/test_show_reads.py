@@ -3,7 +3,7 @@
 The API database answers mapping, request spec and groups in one query; the
 cell answers instance, flavor, metadata, volumes, tags and host state in one
 more (metadata, volumes and tags folded in as JSON, see
-:mod:`tessera.db.json_rows`); the network one more for the ports. Run on every
+:mod:`tessera.db.json_fold`); the network one more for the ports. Run on every
 backend, since each folds its rows with its own JSON functions.
 """
 
@@ -56,7 +56,7 @@ def test_a_show_at_the_newest_version_reads_each_database_once(
     servers_cloud: ServersCloud,
 ) -> None:
     uuid, _ = _everything(servers_cloud)
-    servers_cloud.show(uuid, "2.100", "admin")  # image properties are remembered from here on
+    servers_cloud.show(uuid, "2.100", "admin")  # cells and image properties are remembered
     with counted() as seen:
         servers_cloud.show(uuid, "2.100", "admin")
     # mapping + spec + groups; instance + flavor + metadata + volumes + tags + host; ports
@@ -125,6 +125,7 @@ def test_a_server_in_error_shows_its_latest_fault(servers_cloud: ServersCloud) -
     uuid = servers_cloud.server("cell1", vm_state="error")
     servers_cloud.fault("cell1", uuid, 500, "first", None)
     servers_cloud.fault("cell1", uuid, 404, "latest", None)
+    servers_cloud.show(uuid, "2.1", "admin")  # cell mappings are remembered from here on
     with counted() as seen:
         shown = servers_cloud.show(uuid, "2.1", "admin")
     assert shown["fault"]["message"] == "latest"
