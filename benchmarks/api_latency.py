@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.api_latency [--servers 10000] [--shows 400] [--pages 60] [--show-sql]
+    python -m benchmarks.api_latency [--servers 10000] [--shows 2000] [--pages 60] [--show-sql]
 
 A ``tessera devstack`` (MariaDB + RabbitMQ, one process per service, 2 cells)
 gets ``--servers`` servers of one project, spread evenly over both cells
@@ -400,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", type=int, default=10_000)
-    parser.add_argument("--shows", type=int, default=400)
+    parser.add_argument("--shows", type=int, default=2000)
     parser.add_argument("--pages", type=int, default=60)
     parser.add_argument("--show-sql", action="store_true", help="log each statement's bare time")
     args = parser.parse_args(argv)
