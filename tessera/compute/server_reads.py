@@ -4,8 +4,9 @@ Why: ``GET /servers/{id}`` is the API's most frequent call, and round trips
 are most of its cost. The API database gives the mapping with its cell, and
 (when the body shows them) the request spec and the groups, in one query; the
 cell gives the instance with its flavor, metadata, volumes, tags and (when
-shown) its host's compute service in another. Only a server in ERROR costs a
-third, for its fault.
+shown) its host's compute service in another (a UNION ALL of narrow rows).
+Only a server in ERROR costs a third, for its fault. The mapping's cell comes
+from the API's cached cell mappings, not from the query.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 
 from tessera.compute import server_parts as parts
 from tessera.compute.server_parts import SpecParts, VolumeAttachment
-from tessera.db.json_fold import decode, decode_record, json_rows, record_of
+from tessera.db.json_record import decode_record, record_of
 from tessera.objects import instance as instances
 from tessera.objects import instance_fault, instance_mapping, server_group, tag
 from tessera.objects import request_spec as request_specs
@@ -117,77 +118,108 @@ def _api_statement(wanted: Wanted) -> sa.Select[Any]:
 
 def read_cell(conn: sa.Connection, uuid: str, wanted: Wanted, down_time: float) -> CellRecord:
     """The live server ``uuid`` as its cell holds it; InstanceNotFound if it has none."""
-    row = conn.execute(_cell_statement(wanted), {"uuid": uuid}).first()
-    if row is None:
+    rows = conn.execute(_cell_statement(wanted), {"uuid": uuid}).all()
+    found: dict[str, list[Any]] = {}
+    for row in rows:
+        found.setdefault(row.kind, []).append(row)
+    if _INSTANCE not in found:
         raise InstanceNotFound(uuid)
-    values = decode_record(row.instance_row, _INSTANCE_COLUMNS)
-    flavor = json.loads(row.flavor or "{}")
-    metadata = {k: v for k, v in decode(row.metadata_rows)}
-    attached = sorted(decode(row.volume_rows))
-    tags = sorted(t for (t,) in decode(row.tag_rows)) if wanted.tags else []
-    status = _host_status(values, row.service_row, down_time) if wanted.host_status else None
-    record = Instance(values, flavor, metadata)
+    instance_row = found[_INSTANCE][0]
+    values = decode_record(instance_row.a, _INSTANCE_COLUMNS)
+    metadata = {r.a: r.b for r in found.get(_METADATA, ())}
+    record = Instance(values, json.loads(instance_row.b or "{}"), metadata)
+    attached = sorted(found.get(_VOLUME, ()), key=lambda r: int(r.seq))
+    volumes = tuple(VolumeAttachment(r.a, r.b in _TRUE) for r in attached)
+    tags = sorted(r.a for r in found.get(_TAG, ()))
+    status = None
+    if wanted.host_status:
+        service = found[_SERVICE][0].a if _SERVICE in found else None
+        status = _host_status(values, service, down_time)
     fault = instance_fault.latest(conn, uuid) if record.vm_state == "error" else None
-    volumes = tuple(VolumeAttachment(v, bool(d)) for _, v, d in attached)
     return CellRecord(record, volumes, tags, status, fault)
 
 
 _INSTANCE_COLUMNS = tuple(instances.TABLE.c[c] for c in (*instances.COLUMNS, "deleted"))
 _SERVICE_COLUMNS = tuple(services.TABLE.c[f.name] for f in dataclasses.fields(services.Service))
+_INSTANCE, _METADATA, _VOLUME, _TAG, _SERVICE = "i", "m", "v", "t", "s"
+_TRUE = ("1", "true")
+"""A boolean cast to text: MariaDB and SQLite give 1/0, PostgreSQL true/false."""
 
 
 @functools.lru_cache(maxsize=64)
-def _cell_statement(wanted: Wanted) -> sa.Select[Any]:
+def _cell_statement(wanted: Wanted) -> sa.CompoundSelect[Any]:
+    """One UNION ALL of narrow rows ``(kind, seq, a, b)``: the instance, then its children.
+
+    Why not joins or aggregates: joins multiply rows, and correlated JSON
+    aggregates cost the server more than plain index lookups; four columns also
+    keep the driver's per-column cost low whatever the instance row holds.
+    """
+    uuid: sa.BindParameter[str] = sa.bindparam("uuid")
+    parts = [_instance_part(uuid), _metadata_part(uuid), _volumes_part(uuid)]
+    if wanted.tags:
+        parts.append(_tags_part(uuid))
+    if wanted.host_status:
+        parts.append(_service_part(uuid))
+    return sa.union_all(*parts)
+
+
+def _row(kind: str, seq: Any, a: Any, b: Any) -> list[Any]:
+    text = sa.Text()
+    return [
+        sa.literal_column(f"'{kind}'").label("kind"),
+        (sa.literal_column("0") if seq is None else seq).label("seq"),
+        sa.cast(a, text).label("a"),
+        sa.cast(sa.null() if b is None else b, text).label("b"),
+    ]
+
+
+def _live(uuid: sa.BindParameter[str]) -> sa.ColumnElement[bool]:
+    table = instances.TABLE
+    return sa.and_(table.c.uuid == uuid, table.c.deleted == 0)
+
+
+def _instance_part(uuid: sa.BindParameter[str]) -> sa.Select[Any]:
     table, extra = instances.TABLE, instances.EXTRA
     joined = table.outerjoin(extra, extra.c.instance_uuid == table.c.uuid)
-    stmt = sa.select(
-        record_of(_INSTANCE_COLUMNS).label("instance_row"),
-        extra.c.flavor,
-        _metadata(table),
-        _volumes(table),
-    )
-    if wanted.tags:
-        stmt = stmt.add_columns(_tags(table))
-    if wanted.host_status:
-        svc = services.TABLE
-        on_host = sa.and_(
-            svc.c.host == table.c.host,
-            svc.c.binary == services.COMPUTE_BINARY,
-            svc.c.deleted == 0,
-        )
-        joined = joined.outerjoin(svc, on_host)
-        stmt = stmt.add_columns(record_of(_SERVICE_COLUMNS).label("service_row"))
-    uuid: sa.BindParameter[str] = sa.bindparam("uuid")
-    return stmt.select_from(joined).where(table.c.uuid == uuid, table.c.deleted == 0)
+    columns = _row(_INSTANCE, None, record_of(_INSTANCE_COLUMNS), extra.c.flavor)
+    return sa.select(*columns).select_from(joined).where(_live(uuid))
 
 
-def _metadata(table: sa.Table) -> sa.Label[Any]:
+def _metadata_part(uuid: sa.BindParameter[str]) -> sa.Select[Any]:
     meta = instances.METADATA
-    rows = sa.select(json_rows(meta.c.key, meta.c.value)).where(
-        meta.c.instance_uuid == table.c.uuid, meta.c.deleted == 0
-    )
-    return rows.scalar_subquery().label("metadata_rows")
+    columns = _row(_METADATA, None, meta.c.key, meta.c.value)
+    return sa.select(*columns).where(meta.c.instance_uuid == uuid, meta.c.deleted == 0)
 
 
-def _volumes(table: sa.Table) -> sa.Label[Any]:
+def _volumes_part(uuid: sa.BindParameter[str]) -> sa.Select[Any]:
     bdms = instances.BDMS
-    rows = sa.select(json_rows(bdms.c.id, bdms.c.volume_id, bdms.c.delete_on_termination)).where(
-        bdms.c.instance_uuid == table.c.uuid,
-        bdms.c.deleted == 0,
-        bdms.c.volume_id.is_not(None),
+    columns = _row(_VOLUME, bdms.c.id, bdms.c.volume_id, bdms.c.delete_on_termination)
+    return sa.select(*columns).where(
+        bdms.c.instance_uuid == uuid, bdms.c.deleted == 0, bdms.c.volume_id.is_not(None)
     )
-    return rows.scalar_subquery().label("volume_rows")
 
 
-def _tags(table: sa.Table) -> sa.Label[Any]:
-    rows = sa.select(json_rows(tag.TABLE.c.tag)).where(tag.TABLE.c.resource_id == table.c.uuid)
-    return rows.scalar_subquery().label("tag_rows")
+def _tags_part(uuid: sa.BindParameter[str]) -> sa.Select[Any]:
+    tags = tag.TABLE
+    return sa.select(*_row(_TAG, None, tags.c.tag, None)).where(tags.c.resource_id == uuid)
 
 
-def _host_status(values: dict[str, Any], service_row: str, down_time: float) -> str:
-    """The host's state from its compute service's row (all NULL when it has none)."""
+def _service_part(uuid: sa.BindParameter[str]) -> sa.Select[Any]:
+    svc, table = services.TABLE, instances.TABLE
+    on_host = sa.and_(
+        svc.c.host == table.c.host,
+        svc.c.binary == services.COMPUTE_BINARY,
+        svc.c.deleted == 0,
+    )
+    columns = _row(_SERVICE, None, record_of(_SERVICE_COLUMNS), None)
+    return sa.select(*columns).select_from(table.join(svc, on_host)).where(_live(uuid))
+
+
+def _host_status(values: dict[str, Any], service_row: str | None, down_time: float) -> str:
+    """The host's state from its compute service's row (None when it has none)."""
     if not values.get("host"):
         return parts.NO_HOST
-    found = decode_record(service_row, _SERVICE_COLUMNS)
-    service = services.Service(**found) if found["id"] is not None else None
+    if service_row is None:
+        return parts.host_status(None, down_time)
+    service = services.Service(**decode_record(service_row, _SERVICE_COLUMNS))
     return parts.host_status(service, down_time)

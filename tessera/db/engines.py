@@ -339,9 +339,16 @@ class Databases:
 
         Its own pool: on SQLite, the engine itself.
         """
-        if parse_url(url).get_backend_name() == "sqlite":
-            return self.engine(url)
-        return self._get(url, reader=True)
+        with self._lock:
+            found = self._engines.get((url, True))
+        if found is not None:  # the common case: no URL parsing per call
+            return found
+        if parse_url(url).get_backend_name() != "sqlite":
+            return self._get(url, reader=True)
+        engine = self.engine(url)
+        with self._lock:
+            self._engines[(url, True)] = engine
+        return engine
 
     def _get(self, url: str, *, reader: bool) -> Engine:
         key = (url, reader)
@@ -372,5 +379,5 @@ class Databases:
         """Close every pool this object owns."""
         with self._lock:
             engines, self._engines = list(self._engines.values()), {}
-        for engine in engines:
+        for engine in {id(e): e for e in engines}.values():  # SQLite readers are writers
             engine.dispose()

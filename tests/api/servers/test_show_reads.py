@@ -2,9 +2,9 @@
 
 The API database answers mapping, request spec and groups in one query; the
 cell answers instance, flavor, metadata, volumes, tags and host state in one
-more (metadata, volumes and tags folded in as JSON, see
-:mod:`tessera.db.json_fold`); the network one more for the ports. Run on every
-backend, since each folds its rows with its own JSON functions.
+more (a UNION ALL, the instance row folded into JSON, see
+:mod:`tessera.compute.server_reads`); the network one more for the ports. Run on
+every backend, since each builds the JSON and casts the union's columns its own way.
 """
 
 from __future__ import annotations

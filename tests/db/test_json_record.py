@@ -1,6 +1,6 @@
-"""Rows folded into JSON columns (:mod:`tessera.db.json_fold`) on every backend.
+"""A row folded into one JSON column (:mod:`tessera.db.json_record`) on every backend.
 
-Each backend builds the JSON with its own functions; what comes back must be
+Each backend builds the JSON with its own function; what comes back must be
 the values as stored, typed as the columns are.
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tessera.db.engines import create_engine
-from tessera.db.json_fold import decode, decode_record, json_rows, record_of
+from tessera.db.json_record import decode_record, record_of
 from tests.conftest import Backend
 
 META = sa.MetaData()
@@ -27,15 +27,6 @@ PARENTS = sa.Table(
     sa.Column("flag", sa.Boolean),
     sa.Column("at", sa.DateTime),
     sa.Column("notes", sa.Text),
-)
-CHILDREN = sa.Table(
-    "children",
-    META,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("parent_id", sa.Integer, index=True),
-    sa.Column("key", sa.String(255)),
-    sa.Column("value", sa.String(255)),
-    sa.Column("on", sa.Boolean),
 )
 COLUMNS = tuple(PARENTS.c)
 ODD = 'quote " back\\slash, unicode Zürich ✓ 東京, json {"a": [1]}'
@@ -65,28 +56,3 @@ def test_a_record_reads_back_as_stored(engine: Engine) -> None:
     assert _record(engine, 1) == values
     empty = {"id": 2, "name": None, "big": None, "flag": False, "at": None, "notes": None}
     assert _record(engine, 2) == empty
-
-
-def test_child_rows_aggregate_per_parent_and_none_reads_as_empty(engine: Engine) -> None:
-    children = [
-        {"id": 3, "parent_id": 1, "key": "b", "value": ODD, "on": True},
-        {"id": 1, "parent_id": 1, "key": "a", "value": None, "on": False},
-        {"id": 2, "parent_id": 2, "key": "other", "value": "x", "on": True},
-    ]
-    with engine.begin() as conn:
-        conn.execute(sa.insert(PARENTS), [{"id": 1}, {"id": 2}, {"id": 3}])
-        conn.execute(sa.insert(CHILDREN), children)
-    folded = (
-        sa.select(json_rows(CHILDREN.c.id, CHILDREN.c.key, CHILDREN.c.value, CHILDREN.c.on))
-        .where(CHILDREN.c.parent_id == PARENTS.c.id)
-        .scalar_subquery()
-    )
-    stmt = sa.select(PARENTS.c.id, folded).order_by(PARENTS.c.id)
-    with engine.connect() as conn:
-        rows = {parent: sorted(decode(value)) for parent, value in conn.execute(stmt)}
-    assert [[i, k, v, bool(o)] for i, k, v, o in rows[1]] == [
-        [1, "a", None, False],
-        [3, "b", ODD, True],
-    ]
-    assert [r[:3] for r in rows[2]] == [[2, "other", "x"]]
-    assert rows[3] == []
