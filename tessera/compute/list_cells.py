@@ -177,7 +177,7 @@ def _fetch(
     deadline: Deadline,
 ) -> CellBatch:
     """One round trip to a cell: matching rows and their full records, one connection."""
-    with targets.engine(cell).connect() as conn:
+    with targets.reader(cell).connect() as conn:
         rows, last, exhausted = _matching(conn, scan, after, size, deadline)
         views = load_views(conn, rows)
     listed = tuple(

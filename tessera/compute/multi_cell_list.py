@@ -145,7 +145,7 @@ class ServerLister:
         plan = self._plan(ctx, query)
         if plan is None:
             return ServerPage(())
-        with self._targets.api_engine.connect() as conn:
+        with self._targets.api_reader.connect() as conn:
             lookup = self._lookup(conn, ctx, plan, query.marker)
         cells = self._from_cells(plan, lookup)
         listed = len(lookup.builds) + len(cells.items)
@@ -191,7 +191,7 @@ class ServerLister:
         if filters.flavor_id is None:
             return filters
         try:
-            with self._targets.api_engine.connect() as conn:
+            with self._targets.api_reader.connect() as conn:
                 size = flavor.get_by_flavorid(conn, filters.flavor_id)
         except FlavorNotFound:
             return None
@@ -229,7 +229,7 @@ class ServerLister:
         """The marker's sort values, read from its cell with deleted rows visible."""
 
         def read(target: CellMapping) -> dict[str, object] | None:
-            with self._targets.engine(target).connect() as conn:
+            with self._targets.reader(target).connect() as conn:
                 return list_sql.sort_values(conn, marker, order)
 
         outcome = scatter_gather([cell], _uuid, read, deadline.remaining())[cell.uuid]
@@ -249,7 +249,7 @@ class ServerLister:
             return ()
         cells = {c.uuid: c.id for c in self._targets.cells()}
         ids = {cells[d.uuid]: d.uuid for d in down if d.uuid in cells}
-        with self._targets.api_engine.connect() as conn:
+        with self._targets.api_reader.connect() as conn:
             return _down_mappings(conn, ids, plan.scan.project_id, room)
 
 

@@ -182,7 +182,7 @@ class ServerDetails:
         """
         table = instance_mapping.TABLE
         stmt = sa.select(table.c.queued_for_delete, table.c.project_id, table.c.created_at)
-        with self._targets.api_engine.connect() as conn:
+        with self._targets.api_reader.connect() as conn:
             row = conn.execute(stmt.where(table.c.instance_uuid == uuid)).first()
             stored = request_specs.get(conn, uuid)
             groups = parts.server_groups(conn, [uuid]) if wanted.server_groups else {}
@@ -238,7 +238,7 @@ class ServerDetails:
             table.c.instance_uuid.in_(sorted(uuids))
         )
         found: dict[str, list[str]] = {}
-        with self._targets.api_engine.connect() as conn:
+        with self._targets.api_reader.connect() as conn:
             for row in conn.execute(stmt):
                 if row.cell_uuid is not None:
                     found.setdefault(row.cell_uuid, []).append(row.instance_uuid)
@@ -253,7 +253,7 @@ class ServerDetails:
         def read(cell: CellMapping) -> _CellParts:
             uuids = by_cell[cell.uuid]
             on = {hosts[u] for u in uuids if hosts[u]} if wanted.host_status else set()
-            with self._targets.engine(cell).connect() as conn:
+            with self._targets.reader(cell).connect() as conn:
                 attached = parts.volumes(conn, uuids)
                 states = parts.host_statuses(conn, on, self._down_time)
             return {
@@ -292,7 +292,7 @@ class ServerDetails:
         specs: dict[str, SpecParts] = {}
         groups: dict[str, tuple[str, ...]] = {}
         if uuids and (wanted.request_spec or wanted.server_groups):
-            with self._targets.api_engine.connect() as conn:
+            with self._targets.api_reader.connect() as conn:
                 specs = parts.spec_parts(conn, uuids) if wanted.request_spec else {}
                 groups = parts.server_groups(conn, uuids) if wanted.server_groups else {}
         images = {}

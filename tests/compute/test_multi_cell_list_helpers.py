@@ -36,7 +36,7 @@ UNREACHABLE_DB = "mysql+pymysql://root@127.0.0.1:9/nowhere"
 
 
 class CountingTargets(CellTargets):
-    """CellTargets that record every cell whose engine was asked for (and can stall one)."""
+    """CellTargets that record every cell whose engines were asked for (and can stall one)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,11 +45,18 @@ class CountingTargets(CellTargets):
         self._asked_lock = threading.Lock()
 
     def engine(self, cell: CellMapping) -> Engine:
+        self._ask(cell)
+        return super().engine(cell)
+
+    def reader(self, cell: CellMapping) -> Engine:
+        self._ask(cell)
+        return super().reader(cell)
+
+    def _ask(self, cell: CellMapping) -> None:
         with self._asked_lock:
             self.asked.append(cell.uuid)
         if cell.uuid in self.stall:
             time.sleep(self.stall[cell.uuid])
-        return super().engine(cell)
 
     def take_asked(self) -> list[str]:
         """Cells asked for since the last call."""
