@@ -24,6 +24,7 @@ from tessera.api.deps import APIDeps
 from tessera.api.errors import APIError, bad_request, not_found
 from tessera.api.microversions import Version
 from tessera.api.schemas import flavors as schemas
+from tessera.api.schemas.query import Params, last
 from tessera.api.views import flavors as views
 from tessera.context import RequestContext
 from tessera.objects import flavor
@@ -37,8 +38,6 @@ from tessera.objects.flavor import (
     Viewer,
 )
 from tessera.policies import flavors as rules
-
-Params = dict[str, list[str]]
 
 
 def viewer(req: falcon.Request) -> Viewer:
@@ -86,13 +85,8 @@ def _params(req: falcon.Request) -> tuple[Params, list[tuple[str, str]]]:
     return params, pairs
 
 
-def _last(params: Params, name: str) -> str | None:
-    values = params.get(name)
-    return values[-1] if values else None
-
-
 def _minimum(params: Params, name: str) -> int | None:
-    raw = _last(params, name)
+    raw = last(params, name)
     if raw is None:
         return None
     value = validation.query_int(raw, validation.INT32_MAX)
@@ -116,18 +110,18 @@ def _is_public(raw: str | None) -> bool | None:
 def _filters(req: falcon.Request, params: Params) -> ListFilters:
     ram, disk = _minimum(params, "minRam"), _minimum(params, "minDisk")
     if request.ctx(req).is_admin:
-        return ListFilters(_is_public(_last(params, "is_public")), None, ram, disk)
+        return ListFilters(_is_public(last(params, "is_public")), None, ram, disk)
     # Others see public flavors and their own private ones, never disabled ones.
     return ListFilters(True, False, ram, disk)
 
 
 def _page(params: Params, max_limit: int) -> Page:
-    limit = _last(params, "limit")
+    limit = last(params, "limit")
     return Page(
-        sort_key=_last(params, "sort_key") or "flavorid",
-        descending=_last(params, "sort_dir") == "desc",
+        sort_key=last(params, "sort_key") or "flavorid",
+        descending=last(params, "sort_dir") == "desc",
         limit=max_limit if limit is None else validation.query_int(limit, max_limit) or 0,
-        marker=_last(params, "marker"),
+        marker=last(params, "marker"),
     )
 
 

@@ -19,6 +19,7 @@ from tessera.api import request, validation
 from tessera.api.deps import APIDeps
 from tessera.api.errors import APIError, bad_request, not_found
 from tessera.api.schemas import migrations as schema
+from tessera.api.schemas.query import Params
 from tessera.api.server_actions import UNREACHABLE, find
 from tessera.api.services import HostSettings
 from tessera.api.views import migrations as views
@@ -34,8 +35,8 @@ SERVER_MIGRATIONS = "2.23"
 MAX_ID = validation.INT32_MAX
 
 
-def _params(pairs: Sequence[tuple[str, str]]) -> schema.Params:
-    params: schema.Params = {}
+def _params(pairs: Sequence[tuple[str, str]]) -> Params:
+    params: Params = {}
     for name, value in pairs:
         params.setdefault(name, []).append(value)
     return params

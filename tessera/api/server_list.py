@@ -19,6 +19,7 @@ from tessera.api.deps import APIDeps
 from tessera.api.errors import APIError
 from tessera.api.microversions import Version
 from tessera.api.schemas import server_list as schema
+from tessera.api.schemas.query import Params
 from tessera.api.views import servers as views
 from tessera.compute.api import ServerView
 from tessera.compute.list_query import (
@@ -100,7 +101,7 @@ class ServerList:
         self, req: falcon.Request, version: Version, pairs: Sequence[tuple[str, str]]
     ) -> ListQuery:
         ctx = request.ctx(req)
-        params: schema.Params = {}
+        params: Params = {}
         for name, value in pairs:
             params.setdefault(name, []).append(value)
         schema.validate(params, version)
@@ -186,9 +187,7 @@ def _time(server: PartialServer) -> str | None:
     return None if created is None else created.replace(microsecond=0).isoformat() + "Z"
 
 
-def down_cell_support(
-    version: Version, pairs: Sequence[tuple[str, str]], usable: schema.Params
-) -> bool:
+def down_cell_support(version: Version, pairs: Sequence[tuple[str, str]], usable: Params) -> bool:
     """Whether minimal records stand in for a down cell's servers (2.69).
 
     Only for a plain listing: no paging or sort parameter in the raw query,

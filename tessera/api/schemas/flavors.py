@@ -19,6 +19,7 @@ import os_traits
 from oslo_utils import strutils
 
 from tessera.api.microversions import Version
+from tessera.api.schemas.query import many
 from tessera.objects.flavor import SORT_KEYS
 
 MAX_INT = 0x7FFFFFFF
@@ -127,22 +128,18 @@ EXTRA_SPEC_UPDATE: dict[str, Any] = {
 """``PUT /flavors/{id}/os-extra_specs/{key}``: ``{key: value}``."""
 
 
-def _many(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "minItems": 1, "items": item}
-
-
 def _list_query(strict: bool) -> dict[str, Any]:
-    text = _many({"type": "string"})
+    text = many({"type": "string"})
     return {
         "type": "object",
         "properties": {
-            "limit": _many({"type": "string", "pattern": "^[0-9]+$"}),
+            "limit": many({"type": "string", "pattern": "^[0-9]+$"}),
             "marker": text,
             "is_public": text,
             "minRam": text,
             "minDisk": text,
-            "sort_key": _many({"type": "string", "enum": list(SORT_KEYS)}),
-            "sort_dir": _many({"type": "string", "enum": ["asc", "desc"]}),
+            "sort_key": many({"type": "string", "enum": list(SORT_KEYS)}),
+            "sort_dir": many({"type": "string", "enum": ["asc", "desc"]}),
         },
         "additionalProperties": not strict,
     }

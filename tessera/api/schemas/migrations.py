@@ -12,41 +12,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-from oslo_utils import strutils, timeutils
+from oslo_utils import strutils
 
 from tessera.api import validation
 from tessera.api.errors import bad_request
 from tessera.api.microversions import Version
+from tessera.api.schemas.query import Params, iso_time, last, many, single
 from tessera.objects.migration import MigrationFilters
 
-Params = dict[str, list[str]]
-
-
-def _many(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "minItems": 1, "items": item}
-
-
-def _single(item: dict[str, Any]) -> dict[str, Any]:
-    return {**_many(item), "maxItems": 1}
-
-
-_TEXT = _many({"type": "string"})
+_TEXT = many({"type": "string"})
 _FILTERS = ("hidden", "host", "instance_uuid", "source_compute", "status", "migration_type")
-_TIME = _single({"type": "string", "minLength": 1})
+_TIME = single({"type": "string", "minLength": 1})
 
 
 def query_schema(version: Version) -> dict[str, Any]:
     """The schema of the query at ``version``."""
     properties: dict[str, Any] = {name: _TEXT for name in _FILTERS}
     if version.at_least("2.59"):
-        properties["limit"] = _single({"type": "string", "pattern": "^[0-9]+$"})
-        properties["marker"] = _single({"type": "string"})
+        properties["limit"] = single({"type": "string", "pattern": "^[0-9]+$"})
+        properties["marker"] = single({"type": "string"})
         properties["changes-since"] = _TIME
     if version.at_least("2.66"):
         properties["changes-before"] = _TIME
     if version.at_least("2.80"):
-        properties["user_id"] = _single({"type": "string"})
-        properties["project_id"] = _single({"type": "string"})
+        properties["user_id"] = single({"type": "string"})
+        properties["project_id"] = single({"type": "string"})
     return {
         "type": "object",
         "properties": properties,
@@ -85,39 +75,32 @@ def parse(params: Params, version: Version) -> MigrationQuery:
         raise bad_request(
             "The value of changes-since must be less than or equal to changes-before."
         )
-    limit = _last(params, "limit")
+    limit = last(params, "limit")
     filters = MigrationFilters(
-        status=_last(params, "status"),
-        host=_last(params, "host"),
-        source_compute=_last(params, "source_compute"),
-        instance_uuid=_last(params, "instance_uuid"),
-        migration_type=_last(params, "migration_type"),
-        user_id=_last(params, "user_id"),
-        project_id=_last(params, "project_id"),
+        status=last(params, "status"),
+        host=last(params, "host"),
+        source_compute=last(params, "source_compute"),
+        instance_uuid=last(params, "instance_uuid"),
+        migration_type=last(params, "migration_type"),
+        user_id=last(params, "user_id"),
+        project_id=last(params, "project_id"),
         changes_since=since,
         changes_before=before,
         hidden=_hidden(params),
     )
     return MigrationQuery(
-        filters, None if limit is None else validation.query_int(limit), _last(params, "marker")
+        filters, None if limit is None else validation.query_int(limit), last(params, "marker")
     )
 
 
-def _last(params: Params, name: str) -> str | None:
-    values = params.get(name)
-    return values[-1] if values else None
-
-
 def _hidden(params: Params) -> bool:
-    value = _last(params, "hidden")
+    value = last(params, "hidden")
     return value is not None and strutils.bool_from_string(value, default=False)
 
 
 def _time(params: Params, name: str) -> datetime.datetime | None:
-    value = _last(params, name)
-    if value is None:
-        return None
     try:
-        return timeutils.normalize_time(timeutils.parse_isotime(value))
+        return iso_time(params, name)
     except ValueError:
+        value = last(params, name)
         raise bad_request(f"Invalid input for query parameters {name}. Value: {value!r}.") from None

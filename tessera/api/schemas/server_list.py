@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsonschema
-from oslo_utils import strutils, timeutils
+from oslo_utils import strutils
 
 from tessera.api import validation
 from tessera.api.errors import APIError, bad_request
 from tessera.api.microversions import Version
+from tessera.api.schemas.query import Params, iso_time, last, many
 from tessera.api.views.status import _BY_TASK_STATE, _BY_VM_STATE, server_status
 from tessera.compute.list_query import (
     IGNORED_SORT_KEYS,
@@ -28,8 +29,6 @@ from tessera.compute.list_query import (
     TagTest,
 )
 from tessera.context import RequestContext
-
-Params = dict[str, list[str]]
 
 # Filters policy ``allow_all_filters`` guards (admins by default); dropped for others.
 ADMIN_PARAMS = frozenset(
@@ -56,16 +55,12 @@ EQUAL_PARAMS = {
 }
 
 
-def _many(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "minItems": 1, "items": item}
-
-
-_TEXT = _many({"type": "string", "maxLength": 255})
-_BOOL = _many({"type": "string"})
+_TEXT = many({"type": "string", "maxLength": 255})
+_BOOL = many({"type": "string"})
 _BASE_PROPERTIES: dict[str, Any] = {
-    "limit": _many({"type": "string", "pattern": "^[0-9]+$"}),
+    "limit": many({"type": "string", "pattern": "^[0-9]+$"}),
     "marker": _TEXT,
-    "sort_dir": _many({"type": "string", "enum": ["asc", "desc"]}),
+    "sort_dir": many({"type": "string", "enum": ["asc", "desc"]}),
     "all_tenants": _BOOL,
     "deleted": _BOOL,
     "name": _TEXT,
@@ -75,7 +70,7 @@ _BASE_PROPERTIES: dict[str, Any] = {
     "tenant_id": _TEXT,
     "flavor": _TEXT,
     **{name: _TEXT for name in EQUAL_PARAMS},
-    **{name: _many({"type": "string"}) for name in UNAPPLIED_PARAMS},
+    **{name: many({"type": "string"}) for name in UNAPPLIED_PARAMS},
 }
 
 
@@ -85,9 +80,9 @@ def query_schema(version: Version) -> dict[str, Any]:
     sort_item: dict[str, Any] = {"type": "string"}
     if strict:
         sort_item["enum"] = sorted(SORT_KEYS | IGNORED_SORT_KEYS)
-    properties = {**_BASE_PROPERTIES, "sort_key": _many(sort_item)}
+    properties = {**_BASE_PROPERTIES, "sort_key": many(sort_item)}
     if version.at_least("2.26"):
-        properties.update({name: _many({"type": "string"}) for name in TAG_PARAMS})
+        properties.update({name: many({"type": "string"}) for name in TAG_PARAMS})
     if version.at_least("2.66"):
         properties["changes-before"] = _TEXT
     if version.at_least("2.73"):
@@ -126,24 +121,19 @@ def usable(params: Params, version: Version, every_filter: bool) -> Params:
 def parse(params: Params, version: Version, ctx: RequestContext) -> ListQuery:
     """The listing ``params`` (validated, :func:`usable`) ask for."""
     all_tenants = _flag(params, "all_tenants", blank=True)
-    project = _last(params, "project_id") or _last(params, "tenant_id")
+    project = last(params, "project_id") or last(params, "tenant_id")
     return ListQuery(
         filters=_filters(params, version, ctx),
         sort=_sort(params.get("sort_key", []), params.get("sort_dir", [])),
         limit=None if "limit" not in params else validation.query_int(params["limit"][-1]),
-        marker=_last(params, "marker"),
+        marker=last(params, "marker"),
         all_tenants=bool(all_tenants),
         project_id=project if all_tenants else None,
     )
 
 
-def _last(params: Params, name: str) -> str | None:
-    values = params.get(name)
-    return values[-1] if values else None
-
-
 def _flag(params: Params, name: str, blank: bool = False) -> bool | None:
-    value = _last(params, name)
+    value = last(params, name)
     if value is None:
         return None
     if value == "" and blank:
@@ -180,9 +170,9 @@ def _filters(params: Params, version: Version, ctx: RequestContext) -> ServerFil
         equal=tuple(
             (col, params[name][-1]) for name, col in EQUAL_PARAMS.items() if name in params
         ),
-        name=_last(params, "name"),
+        name=last(params, "name"),
         states=states,
-        flavor_id=_last(params, "flavor"),
+        flavor_id=last(params, "flavor"),
         changes_since=since,
         changes_before=before,
         deleted=explicit if explicit is not None else deleted,
@@ -195,18 +185,16 @@ def _tags(params: Params) -> TagTest | None:
     given = {
         field: tuple(value.split(","))
         for name, field in TAG_PARAMS.items()
-        if (value := _last(params, name)) is not None
+        if (value := last(params, name)) is not None
     }
     return TagTest(**given) if given else None
 
 
 def _time(params: Params, name: str) -> datetime.datetime | None:
-    value = _last(params, name)
-    if value is None:
-        return None
     try:
-        return timeutils.normalize_time(timeutils.parse_isotime(value))
+        return iso_time(params, name)
     except ValueError:
+        value = last(params, name)
         raise bad_request(f"Invalid {name} value: {value!r}; expected an ISO 8601 time.") from None
 
 
