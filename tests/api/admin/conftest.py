@@ -7,100 +7,46 @@ refuse every call: nothing here may reach either.
 
 from __future__ import annotations
 
-import datetime
 import uuid as uuidlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from falcon import testing
-from oslo_config import cfg
 
 from tessera.api import aggregates, availability_zones, hypervisors, services
-from tessera.api.app import build_app
-from tessera.api.deps import APIDeps
 from tessera.api.services import HostSettings
-from tessera.cells.targets import CellTargets
-from tessera.compute.api import ServerAPI
-from tessera.conf.database import DatabaseSettings
 from tessera.db.api.models import ApiBase
 from tessera.db.engines import Databases
-from tessera.db.main.models import MainBase
-from tessera.db.types import utcnow
-from tessera.objects.cell_mapping import URLBases
-from tessera.rpc.registry import TransportRegistry
+from tests.api.cloud_rows import add_service, insert_server, map_down_cell
+from tests.api.mapped_cloud import MappedCloud, OpenMapped
+from tests.api.stub_api import stub_api
 from tests.conftest import CloudDBs
-from tests.manage.helpers import CELL0_UUID, CELL1_UUID, CELL2_UUID, unreachable_url
+from tests.manage.helpers import COMPUTE, COMPUTE_NODES, HOST_MAPPINGS
 
-COMPUTE = "tessera-compute"
 CONDUCTOR = "tessera-conductor"
 SCHEDULER = "tessera-scheduler"
-CELL3_UUID = "33333333-3333-4333-8333-333333333333"
-
-ADMIN = {"X-Auth-Token": "admin:admin"}
-DEMO = {"X-Auth-Token": "demo:demo"}
 
 SETTINGS = HostSettings(
     service_down_time=60, cell_timeout=5.0, default_availability_zone="nova", max_limit=1000
 )
 
 _API = ApiBase.metadata.tables
-_MAIN = MainBase.metadata.tables
-CELL_MAPPINGS = _API["cell_mappings"]
-HOST_MAPPINGS = _API["host_mappings"]
 AGGREGATES = _API["aggregates"]
 AGGREGATE_HOSTS = _API["aggregate_hosts"]
 AGGREGATE_METADATA = _API["aggregate_metadata"]
-SERVICES = _MAIN["services"]
-NODES = _MAIN["compute_nodes"]
-INSTANCES = _MAIN["instances"]
 
 
-class Refuses:
-    """A collaborator the admin API must never call."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, method: str) -> Any:
-        raise AssertionError(f"the admin API called {self._name}.{method}")
-
-
-@dataclass
-class AdminCloud:
+class AdminCloud(MappedCloud):
     """The client, and helpers writing the rows a running cloud would have."""
-
-    dbs: CloudDBs
-    client: testing.TestClient
-    tmp: Path
-    cell_ids: dict[str, int] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ requests
 
     def call(
-        self,
-        method: str,
-        path: str,
-        version: str | None = None,
-        *,
-        body: Any = None,
-        raw: bytes | None = None,
-        admin: bool = True,
-        params: dict[str, str] | None = None,
+        self, method: str, path: str, version: str | None = None, *, admin: bool = True, **kw: Any
     ) -> testing.Result:
-        headers = dict(ADMIN if admin else DEMO)
-        if version is not None:
-            headers["OpenStack-API-Version"] = f"compute {version}"
-        kwargs: dict[str, Any] = {"headers": headers, "params": params or {}}
-        if raw is not None:
-            kwargs["body"] = raw
-            headers["Content-Type"] = "application/json"
-        elif body is not None:
-            kwargs["json"] = body
-        return self.client.simulate_request(method, f"/v2.1{path}", **kwargs)
+        """As the administrator, or (not ``admin``) as a member of project demo."""
+        return super().call(method, path, version, who="admin" if admin else "demo", **kw)
 
     def get(self, path: str, version: str | None = None, **kw: Any) -> testing.Result:
         return self.call("GET", path, version, **kw)
@@ -125,38 +71,9 @@ class AdminCloud:
             stmt = sa.select(HOST_MAPPINGS.c.id).where(HOST_MAPPINGS.c.host == host)
             return conn.execute(stmt).first() is not None
 
-    def service(
-        self,
-        cell: str,
-        host: str,
-        binary: str = COMPUTE,
-        *,
-        up: bool = True,
-        disabled: bool = False,
-        reason: str | None = None,
-        forced_down: bool = False,
-        row_id: int | None = None,
-    ) -> dict[str, Any]:
-        """Insert a service row (with primary key ``row_id`` if given); return it."""
-        seen = utcnow() - datetime.timedelta(seconds=5 if up else 3600)
-        values = {
-            "uuid": str(uuidlib.uuid4()),
-            "host": host,
-            "binary": binary,
-            "topic": binary.removeprefix("tessera-"),
-            "report_count": 3,
-            "disabled": disabled,
-            "disabled_reason": reason,
-            "forced_down": forced_down,
-            "last_seen_up": seen,
-            "created_at": seen - datetime.timedelta(days=1),
-            "updated_at": seen,
-        }
-        if row_id is not None:
-            values["id"] = row_id
-        with self.dbs.engine(cell).begin() as conn:
-            result = conn.execute(sa.insert(SERVICES).values(**values))
-            return {**values, "id": result.inserted_primary_key[0]}
+    def service(self, cell: str, host: str, binary: str = COMPUTE, **state: Any) -> dict[str, Any]:
+        """Insert a service row; return it. ``state``: up, disabled, reason, forced_down, row_id."""
+        return add_service(self.dbs, cell, host, binary, **state)
 
     def node(self, cell: str, host: str, name: str | None = None, **extra: Any) -> dict[str, Any]:
         """Insert a compute node row; return it (id, uuid, ...)."""
@@ -182,7 +99,7 @@ class AdminCloud:
             **extra,
         }
         with self.dbs.engine(cell).begin() as conn:
-            result = conn.execute(sa.insert(NODES).values(**values))
+            result = conn.execute(sa.insert(COMPUTE_NODES).values(**values))
             return {**values, "id": result.inserted_primary_key[0]}
 
     def compute(
@@ -196,39 +113,21 @@ class AdminCloud:
 
     def instance(self, cell: str, host: str, node: str, *, deleted: bool = False) -> str:
         """Insert a server on ``host``/``node``; return its uuid."""
-        uuid = str(uuidlib.uuid4())
-        with self.dbs.engine(cell).begin() as conn:
-            result = conn.execute(
-                sa.insert(INSTANCES).values(
-                    uuid=uuid,
-                    host=host,
-                    node=node,
-                    project_id="demo",
-                    user_id="demo",
-                    vm_state="active",
-                    display_name="vm",
-                )
-            )
-            if deleted:
-                row_id = result.inserted_primary_key[0]
-                conn.execute(
-                    sa.update(INSTANCES).where(INSTANCES.c.id == row_id).values(deleted=row_id)
-                )
-        return uuid
+        return insert_server(
+            self.dbs,
+            cell,
+            deleted=deleted,
+            host=host,
+            node=node,
+            project_id="demo",
+            user_id="demo",
+            vm_state="active",
+            display_name="vm",
+        )
 
     def add_down_cell(self, *hosts: str, url: str | None = None) -> None:
-        """cell3: mapped, with hosts, but its database (``url``) cannot be reached."""
-        url = url or unreachable_url(self.dbs.backend, self.tmp)
-        with self.dbs.engine("api").begin() as conn:
-            result = conn.execute(
-                sa.insert(CELL_MAPPINGS).values(
-                    uuid=CELL3_UUID,
-                    name="cell3",
-                    transport_url="rabbit://down.example:5672/",
-                    database_connection=url,
-                )
-            )
-            self.cell_ids["cell3"] = result.inserted_primary_key[0]
+        """cell3: mapped, with ``hosts``, but its database (``url``) cannot be reached."""
+        self.cell_ids["cell3"] = map_down_cell(self.dbs, self.tmp, url)
         for host in hosts:
             self.map_host("cell3", host)
 
@@ -255,47 +154,17 @@ class AdminCloud:
         return dict(found._mapping)
 
 
-def _map_cells(dbs: CloudDBs) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    cells = [
-        ("cell0", CELL0_UUID, dbs.cell0, "none:///"),
-        ("cell1", CELL1_UUID, dbs.cell1, "rabbit://mq1.example:5672/"),
-        ("cell2", CELL2_UUID, dbs.cell2, "rabbit://mq2.example:5672/"),
-    ]
-    with dbs.engine("api").begin() as conn:
-        for name, uuid, db, mq in cells:
-            result = conn.execute(
-                sa.insert(CELL_MAPPINGS).values(
-                    uuid=uuid, name=name, transport_url=mq, database_connection=db
-                )
-            )
-            ids[name] = int(result.inserted_primary_key[0])
-    return ids
-
-
 def build_client(
     dbs: CloudDBs, settings: HostSettings = SETTINGS
 ) -> tuple[testing.TestClient, Databases]:
     """The compute API with the admin resources, over ``dbs``."""
-    databases = Databases(DatabaseSettings(None, max_retries=0, retry_interval=0))
-    api_engine = databases.engine(dbs.api)
-    targets = CellTargets(
-        api_engine, databases, TransportRegistry(cfg.ConfigOpts()), URLBases(None, None), ttl=0
-    )
-    servers = ServerAPI(targets, Refuses("conductor"), Refuses("placement"))  # type: ignore[arg-type]
-    deps = APIDeps(servers, servers.api_engine)
-    app = build_app(deps)
-    services.install(app, deps, targets, settings)
-    hypervisors.install(app, deps, targets, settings)
-    aggregates.install(app, deps, targets, settings)
-    availability_zones.install(app, deps, targets, settings)
-    return testing.TestClient(app), databases
+    api = stub_api(dbs)
+    for resource in (services, hypervisors, aggregates, availability_zones):
+        resource.install(api.app, api.deps, api.targets, settings)
+    return api.client(), api.databases
 
 
 @pytest.fixture
-def admin_cloud(cloud: CloudDBs, tmp_path: Path) -> Iterator[AdminCloud]:
+def admin_cloud(open_mapped: OpenMapped) -> AdminCloud:
     """Cells 0-2 of ``cloud`` mapped (no hosts yet) and a client of the admin API."""
-    cell_ids = _map_cells(cloud)
-    client, databases = build_client(cloud)
-    yield AdminCloud(cloud, client, tmp_path, cell_ids)
-    databases.dispose()
+    return open_mapped(AdminCloud, build_client)

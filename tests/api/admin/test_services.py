@@ -15,13 +15,13 @@ from tests.api.admin.conftest import (
     AGGREGATE_HOSTS,
     COMPUTE,
     CONDUCTOR,
-    NODES,
     SCHEDULER,
-    SERVICES,
     SETTINGS,
     AdminCloud,
     build_client,
 )
+from tests.manage.helpers import COMPUTE_NODES as NODES
+from tests.manage.helpers import SERVICES
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 

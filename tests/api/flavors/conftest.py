@@ -11,62 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from falcon import testing
-from oslo_config import cfg
 
-from tessera import conf as tessera_conf
-from tessera.api.app import build_app
-from tessera.api.deps import APIDeps
-from tessera.cells.targets import CellTargets
-from tessera.compute.api import ServerAPI
-from tessera.conf.database import DatabaseSettings
 from tessera.db.engines import Databases
 from tessera.objects import flavor
-from tessera.objects.cell_mapping import URLBases
 from tessera.policies.enforcer import Policy
-from tessera.rpc.registry import TransportRegistry
-from tests.api.admin.conftest import Refuses
+from tests.api.stub_api import CallsAPI, stub_api
 from tests.conftest import CloudDBs
-
-TOKENS = {"admin": "admin:admin", "demo": "demo:demo", "alt": "alt:alt"}
 
 
 @dataclass
-class FlavorCloud:
-    """The client, and helpers writing the flavor rows an operator would have made."""
+class FlavorCloud(CallsAPI):
+    """The client (called as ``admin`` unless told), and helpers writing the flavor rows
+    an operator would have made."""
 
     dbs: CloudDBs
     client: testing.TestClient
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        version: str | None = None,
-        *,
-        who: str = "admin",
-        body: Any = None,
-        raw: bytes | None = None,
-        params: dict[str, str] | None = None,
-        query: str | None = None,
-    ) -> testing.Result:
-        headers = {"X-Auth-Token": TOKENS[who]}
-        if version is not None:
-            headers["OpenStack-API-Version"] = f"compute {version}"
-        kwargs: dict[str, Any] = {"headers": headers, "params": params or {}}
-        if query is not None:
-            kwargs["query_string"] = query
-        if raw is not None:
-            kwargs["body"] = raw
-            headers["Content-Type"] = "application/json"
-        elif body is not None:
-            kwargs["json"] = body
-        return self.client.simulate_request(method, f"/v2.1{path}", **kwargs)
+    caller = "admin"
 
     def flavor(
         self,
@@ -106,14 +71,8 @@ def build_client(
     dbs: CloudDBs, policy: Policy | None = None
 ) -> tuple[testing.TestClient, Databases]:
     """The compute API over ``dbs`` (with ``policy``, or the defaults in code)."""
-    databases = Databases(DatabaseSettings(None, max_retries=0, retry_interval=0))
-    api_engine = databases.engine(dbs.api)
-    targets = CellTargets(
-        api_engine, databases, TransportRegistry(cfg.ConfigOpts()), URLBases(None, None), ttl=0
-    )
-    servers = ServerAPI(targets, Refuses("conductor"), Refuses("placement"))  # type: ignore[arg-type]
-    app = build_app(APIDeps(servers, servers.api_engine), policy)
-    return testing.TestClient(app), databases
+    api = stub_api(dbs, policy)
+    return api.client(), api.databases
 
 
 @pytest.fixture
@@ -122,12 +81,3 @@ def flavor_cloud(cloud: CloudDBs) -> Iterator[FlavorCloud]:
     client, databases = build_client(cloud)
     yield FlavorCloud(cloud, client)
     databases.dispose()
-
-
-def policy_with(tmp_path: Path, rules: dict[str, str]) -> Policy:
-    """A Policy whose file overrides ``rules``."""
-    policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text("".join(f'"{name}": "{check}"\n' for name, check in rules.items()))
-    config = tmp_path / "tessera.conf"
-    config.write_text(f"[oslo_policy]\npolicy_file = {policy_file}\n")
-    return Policy(tessera_conf.load(["--config-file", str(config)], config_files=[]))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.flavors.conftest import FlavorCloud, build_client, policy_with
+from tests.api.flavors.conftest import FlavorCloud, build_client
+from tests.api.stub_api import policy_with
 
 SPECS = "/flavors/1/os-extra_specs"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.api.migrations.conftest import MAX_LIMIT, MigrationCloud, build_client, policy_file
+from tests.api.migrations.conftest import MAX_LIMIT, MigrationCloud, build_client
+from tests.api.stub_api import policy_file
 
 V21_KEYS = {
     "created_at",

@@ -15,7 +15,7 @@ import datetime
 import json
 import uuid as uuidlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +23,16 @@ import falcon
 import pytest
 import sqlalchemy as sa
 from falcon import testing
-from oslo_config import cfg
 
 from tessera.api import request
 from tessera.api import servers as server_routes
 from tessera.api.app import build_app
 from tessera.api.deps import APIDeps
-from tessera.cells.targets import CellTargets
 from tessera.compute.api import ServerAPI
 from tessera.compute.list_query import ListQuery
 from tessera.compute.multi_cell_list import ServerLister
-from tessera.conf.database import DatabaseSettings
 from tessera.context import admin_context
 from tessera.db.engines import Databases, create_engine
-from tessera.db.types import utcnow
 from tessera.image import ImageService
 from tessera.image.records import ImageSpec, Visibility
 from tessera.network.service import NetworkService
@@ -44,17 +40,15 @@ from tessera.objects import build_request, instance_mapping, server_group
 from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
 from tessera.objects.build_request import BuildRequest
-from tessera.objects.cell_mapping import URLBases
 from tessera.objects.flavor import Flavor
 from tessera.objects.instance import Instance
 from tessera.objects.request_spec import RequestSpec
 from tessera.policies.enforcer import Policy
-from tessera.rpc.registry import TransportRegistry
-from tests.api.admin.conftest import CELL3_UUID, CELL_MAPPINGS, SERVICES, Refuses, _map_cells
+from tests.api.cloud_rows import add_service, map_cells, map_server, place_server
+from tests.api.mapped_cloud import MappedCloud
+from tests.api.stub_api import cell_targets, open_databases, stub_servers
 from tests.conftest import CloudDBs
-from tests.manage.helpers import unreachable_url
 
-TOKENS = {"admin": "admin:admin", "demo": "demo:demo", "alt": "alt:alt"}
 HOST = "compute1"
 NODE = "compute1.example"
 T0 = datetime.datetime(2024, 5, 1, 12, 0, 0)
@@ -77,41 +71,16 @@ _FAULTS = instances.FAULTS
 
 
 @dataclass
-class ServersCloud:
+class ServersCloud(MappedCloud):
     """The client, and helpers writing the rows a running cloud would have."""
 
-    dbs: CloudDBs
-    client: testing.TestClient
     servers: ServerAPI
     lister: ServerLister
     network: NetworkService
     images: ImageService
-    tmp: Path
     image_id: str
-    cell_ids: dict[str, int] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ requests
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        version: str | None = None,
-        *,
-        who: str = "demo",
-        body: Any = None,
-        raw: bytes | None = None,
-    ) -> testing.Result:
-        headers = {"X-Auth-Token": TOKENS[who]}
-        if version is not None:
-            headers["OpenStack-API-Version"] = f"compute {version}"
-        kwargs: dict[str, Any] = {"headers": headers}
-        if raw is not None:
-            kwargs["body"] = raw
-            headers["Content-Type"] = "application/json"
-        elif body is not None:
-            kwargs["json"] = body
-        return self.client.simulate_request(method, f"/v2.1{path}", **kwargs)
 
     def show(self, uuid: str, version: str, who: str = "demo") -> dict[str, Any]:
         result = self.call("GET", f"/servers/{uuid}", version, who=who)
@@ -144,15 +113,12 @@ class ServersCloud:
         ``columns`` are set on the row after it is made (any column of ``instances``).
         """
         record = self._instance(project, vm_state=vm_state, host=host, zone=zone, **values)
-        uuid = record.uuid
-        with self.dbs.engine(cell).begin() as conn:
-            instances.create(conn, record)
-            if columns:
-                table = instances.TABLE
+        spec = self._spec(record, zone, hints)
+        uuid = place_server(self.dbs, cell, self.cell_ids[cell], record, spec)
+        if columns:
+            table = instances.TABLE
+            with self.dbs.engine(cell).begin() as conn:
                 conn.execute(sa.update(table).where(table.c.uuid == uuid).values(**columns))
-        with self.dbs.engine("api").begin() as conn:
-            instance_mapping.create(conn, uuid, project, project, self.cell_ids[cell])
-            request_specs.create(conn, RequestSpec(uuid, self._spec(record, zone, hints)))
         if ports:
             self.network.allocate_for_instance(uuid, project, "auto")
         return uuid
@@ -235,21 +201,7 @@ class ServersCloud:
         forced_down: bool = False,
     ) -> None:
         """The compute service of ``host``: heard from 5 s ago, or an hour ago."""
-        seen = utcnow() - datetime.timedelta(seconds=5 if up else 3600)
-        with self.dbs.engine(cell).begin() as conn:
-            conn.execute(
-                sa.insert(SERVICES).values(
-                    uuid=str(uuidlib.uuid4()),
-                    host=host,
-                    binary="tessera-compute",
-                    topic="compute",
-                    report_count=3,
-                    disabled=disabled,
-                    forced_down=forced_down,
-                    last_seen_up=seen,
-                    deleted=0,
-                )
-            )
+        add_service(self.dbs, cell, host, up=up, disabled=disabled, forced_down=forced_down)
 
     def group(self, *members: str, project: str = "demo") -> str:
         """A server group with ``members``; its uuid."""
@@ -282,19 +234,8 @@ class ServersCloud:
         return dict(found._mapping)
 
     def add_down_cell(self) -> None:
-        """cell3: mapped, but its database cannot be reached."""
-        with self.dbs.engine("api").begin() as conn:
-            result = conn.execute(
-                sa.insert(CELL_MAPPINGS).values(
-                    uuid=CELL3_UUID,
-                    name="cell3",
-                    transport_url="rabbit://down.example:5672/",
-                    database_connection=unreachable_url(self.dbs.backend, self.tmp),
-                )
-            )
-            key = result.inserted_primary_key
-            assert key is not None
-            self.cell_ids["cell3"] = int(key[0])
+        """cell3: mapped, but its database cannot be reached (and the targets know it)."""
+        super().add_down_cell()
         self.servers.targets.reload()
 
     def map_to_down_cell(self, project: str = "demo", **spec: Any) -> str:
@@ -309,9 +250,7 @@ class ServersCloud:
             "availability_zone": None,
             **spec,
         }
-        with self.dbs.engine("api").begin() as conn:
-            instance_mapping.create(conn, uuid, project, project, self.cell_ids["cell3"])
-            request_specs.create(conn, RequestSpec(uuid, values))
+        map_server(self.dbs, uuid, self.cell_ids["cell3"], project, spec=values)
         return uuid
 
 
@@ -333,12 +272,10 @@ def open_servers_cloud(
     dbs: CloudDBs, tmp: Path, policy: Policy | None = None
 ) -> tuple[ServersCloud, Databases]:
     """A :class:`ServersCloud` over ``dbs`` (cells 0-2 mapped by the caller)."""
-    databases = Databases(DatabaseSettings(None, max_retries=0, retry_interval=0))
-    targets = CellTargets(
-        databases.engine(dbs.api),
+    databases = open_databases()
+    targets = cell_targets(
         databases,
-        TransportRegistry(cfg.ConfigOpts()),
-        URLBases(None, None),
+        dbs,
         ttl=60.0,  # as services keep them; add_down_cell reloads
         api_reader=databases.reader(dbs.api),  # as services have: shows read through it
     )
@@ -354,20 +291,21 @@ def open_servers_cloud(
             properties={**IMAGE_PROPERTIES, **FREE_FORM_PROPERTIES},
         ),
     )
-    servers = ServerAPI(
-        targets,
-        Refuses("conductor"),  # type: ignore[arg-type]
-        Refuses("placement"),  # type: ignore[arg-type]
-        network,
-        images=images,
-        cell_timeout=5.0,
-    )
+    servers = stub_servers(targets, network=network, images=images, cell_timeout=5.0)
     deps = APIDeps(servers, servers.api_engine)
     app = build_app(deps, policy)
     lister = ServerLister(targets, cell_timeout=5.0)
     app.add_route("/v2.1/test/detail-page", DetailPage(deps, lister))
     cloud = ServersCloud(
-        dbs, testing.TestClient(app), servers, lister, network, images, tmp, image.id
+        dbs,
+        testing.TestClient(app),
+        tmp,
+        cell_ids={},
+        servers=servers,
+        lister=lister,
+        network=network,
+        images=images,
+        image_id=image.id,
     )
     return cloud, databases
 
@@ -375,7 +313,7 @@ def open_servers_cloud(
 @pytest.fixture
 def servers_cloud(cloud: CloudDBs, tmp_path: Path) -> Iterator[ServersCloud]:
     """Cells 0-2 of ``cloud`` mapped, an image, and a client of the compute API."""
-    cell_ids = _map_cells(cloud)
+    cell_ids = map_cells(cloud)
     made, databases = open_servers_cloud(cloud, tmp_path)
     made.cell_ids.update(cell_ids)
     yield made

@@ -11,34 +11,26 @@ import json
 import threading
 import uuid as uuidlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from falcon import testing
-from oslo_config import cfg
 
 from tessera.api.app import build_app
 from tessera.api.deps import APIDeps
-from tessera.cells.targets import CellTargets
-from tessera.compute.api import ServerAPI
-from tessera.conf.database import DatabaseSettings
 from tessera.context import RequestContext
 from tessera.db.engines import Databases
 from tessera.objects import build_request, flavor, instance_mapping, quota, server_group
-from tessera.objects import instance as instances
 from tessera.objects import request_spec as request_specs
-from tessera.objects.cell_mapping import URLBases
 from tessera.objects.instance import Instance
-from tessera.objects.request_spec import RequestSpec
-from tessera.rpc.registry import TransportRegistry
-from tests.api.admin.conftest import CELL3_UUID, CELL_MAPPINGS, Refuses, _map_cells
+from tests.api.cloud_rows import map_cells, map_server, place_server
+from tests.api.mapped_cloud import MappedCloud
+from tests.api.stub_api import cell_targets, open_databases, stub_servers
 from tests.conftest import CloudDBs
-from tests.manage.helpers import unreachable_url
 
-TOKENS = {"admin": "admin:admin", "demo": "demo:demo", "alt": "alt:alt"}
 MEMBERS = server_group.MEMBERS
 
 
@@ -80,14 +72,10 @@ class BarrierNetwork:
 
 
 @dataclass
-class CreateCloud:
+class CreateCloud(MappedCloud):
     """The client, the recorder, and helpers reading what a create wrote."""
 
-    dbs: CloudDBs
-    client: testing.TestClient
     conductor: RecordingConductor
-    tmp: Path
-    cell_ids: dict[str, int] = field(default_factory=dict)
 
     def post(
         self,
@@ -96,11 +84,8 @@ class CreateCloud:
         who: str = "demo",
         **extra: Any,
     ) -> testing.Result:
-        headers = {"X-Auth-Token": TOKENS[who]}
-        if version is not None:
-            headers["OpenStack-API-Version"] = f"compute {version}"
         body = {"server": {"flavorRef": "1", "imageRef": "cirros", **server}, **extra}
-        return self.client.simulate_post("/v2.1/servers", headers=headers, json=body)
+        return self.call("POST", "/servers", version, who=who, body=body)
 
     def specs(self, uuids: list[str]) -> list[dict[str, Any]]:
         with self.dbs.engine("api").connect() as conn:
@@ -142,54 +127,25 @@ class CreateCloud:
             "memory_mb": ram,
         }
         flavor = {"vcpus": vcpus, "memory_mb": ram}
-        with self.dbs.engine(cell).begin() as conn:
-            instances.create(conn, Instance(values, flavor, {}))
-        with self.dbs.engine("api").begin() as conn:
-            instance_mapping.create(conn, uuid, project, project, self.cell_ids[cell])
-            request_specs.create(conn, RequestSpec(uuid, {"flavor": flavor}))
-        return uuid
-
-    def add_down_cell(self) -> None:
-        with self.dbs.engine("api").begin() as conn:
-            result = conn.execute(
-                sa.insert(CELL_MAPPINGS).values(
-                    uuid=CELL3_UUID,
-                    name="cell3",
-                    transport_url="rabbit://down.example:5672/",
-                    database_connection=unreachable_url(self.dbs.backend, self.tmp),
-                )
-            )
-            key = result.inserted_primary_key
-            assert key is not None
-            self.cell_ids["cell3"] = int(key[0])
+        record = Instance(values, flavor, {})
+        return place_server(self.dbs, cell, self.cell_ids[cell], record, {"flavor": flavor})
 
 
 def open_create_cloud(
     dbs: CloudDBs, tmp: Path, network: Any = None
 ) -> tuple[CreateCloud, Databases]:
-    databases = Databases(DatabaseSettings(None, max_retries=0, retry_interval=0))
-    targets = CellTargets(
-        databases.engine(dbs.api),
-        databases,
-        TransportRegistry(cfg.ConfigOpts()),
-        URLBases(None, None),
-        ttl=0,
-    )
+    databases = open_databases()
     conductor = RecordingConductor()
-    servers = ServerAPI(
-        targets,
-        conductor,  # type: ignore[arg-type]
-        Refuses("placement"),  # type: ignore[arg-type]
-        network,
-        cell_timeout=3.0,
-    )
+    targets = cell_targets(databases, dbs)
+    servers = stub_servers(targets, conductor, network=network, cell_timeout=3.0)
     app = build_app(APIDeps(servers, servers.api_engine))
-    return CreateCloud(dbs, testing.TestClient(app), conductor, tmp), databases
+    made = CreateCloud(dbs, testing.TestClient(app), tmp, cell_ids={}, conductor=conductor)
+    return made, databases
 
 
 @pytest.fixture
 def create_cloud(cloud: CloudDBs, tmp_path: Path) -> Iterator[CreateCloud]:
-    ids = _map_cells(cloud)
+    ids = map_cells(cloud)
     with cloud.engine("api").begin() as conn:
         flavor.ensure_defaults(conn)
     made, databases = open_create_cloud(cloud, tmp_path)
@@ -396,10 +352,8 @@ def test_a_user_limit_applies_to_that_user_only(create_cloud: CreateCloud) -> No
 
 def test_a_down_cell_is_counted_from_request_specs(create_cloud: CreateCloud) -> None:
     create_cloud.add_down_cell()
-    uuid = str(uuidlib.uuid4())
-    with create_cloud.dbs.engine("api").begin() as conn:
-        instance_mapping.create(conn, uuid, "demo", "demo", create_cloud.cell_ids["cell3"])
-        request_specs.create(conn, RequestSpec(uuid, {"flavor": {"vcpus": 4, "memory_mb": 8}}))
+    spec = {"flavor": {"vcpus": 4, "memory_mb": 8}}
+    map_server(create_cloud.dbs, str(uuidlib.uuid4()), create_cloud.cell_ids["cell3"], spec=spec)
     create_cloud.set_quota(cores=5)
     assert create_cloud.post({"name": "a"}).status_code == 202
     over = create_cloud.post({"name": "b"})
@@ -408,7 +362,7 @@ def test_a_down_cell_is_counted_from_request_specs(create_cloud: CreateCloud) ->
 
 
 def test_concurrent_creates_cannot_pass_the_quota_together(cloud: CloudDBs, tmp_path: Path) -> None:
-    ids = _map_cells(cloud)
+    ids = map_cells(cloud)
     with cloud.engine("api").begin() as conn:
         flavor.ensure_defaults(conn)
         quota.update(conn, "demo", {"instances": 3})

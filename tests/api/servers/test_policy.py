@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tessera import conf as tessera_conf
 from tessera.db.engines import Databases
 from tessera.policies import servers as rules
-from tessera.policies.enforcer import Policy
-from tests.api.admin.conftest import _map_cells
+from tests.api.cloud_rows import map_cells
 from tests.api.servers.conftest import ServersCloud, open_servers_cloud
+from tests.api.stub_api import policy_with
 from tests.conftest import CloudDBs
 
 MEMBERS = "rule:project_member_or_admin"
@@ -20,20 +19,11 @@ MEMBERS = "rule:project_member_or_admin"
 MakeCloud = Callable[[dict[str, str]], ServersCloud]
 
 
-def policy_with(tmp_path: Path, overrides: dict[str, str]) -> Policy:
-    """A Policy whose file overrides ``overrides``."""
-    policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text("".join(f'"{name}": "{check}"\n' for name, check in overrides.items()))
-    config = tmp_path / "tessera.conf"
-    config.write_text(f"[oslo_policy]\npolicy_file = {policy_file}\n")
-    return Policy(tessera_conf.load(["--config-file", str(config)], config_files=[]))
-
-
 @pytest.fixture
 def cloud_with(cloud: CloudDBs, tmp_path: Path) -> Iterator[MakeCloud]:
     """Makes the servers cloud with a policy file of the given overrides."""
     opened: list[tuple[ServersCloud, Databases]] = []
-    cell_ids = _map_cells(cloud)
+    cell_ids = map_cells(cloud)
 
     def make(overrides: dict[str, str]) -> ServersCloud:
         made, databases = open_servers_cloud(cloud, tmp_path, policy_with(tmp_path, overrides))

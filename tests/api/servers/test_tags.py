@@ -12,61 +12,35 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from falcon import testing
-from oslo_config import cfg
 
 from tessera.api import server_tags
-from tessera.api.app import build_app
-from tessera.api.deps import APIDeps
-from tessera.cells.targets import CellTargets
-from tessera.compute.api import ServerAPI
-from tessera.conf.database import DatabaseSettings
-from tessera.db.engines import Databases
 from tessera.objects import build_request, instance_mapping, tag
 from tessera.objects import instance as instances
 from tessera.objects.build_request import BuildRequest
-from tessera.objects.cell_mapping import URLBases
 from tessera.objects.instance import Instance
-from tessera.rpc.registry import TransportRegistry
-from tests.api.admin.conftest import Refuses, _map_cells
+from tests.api.cloud_rows import map_cells, place_server
+from tests.api.stub_api import CallsAPI, stub_api
 from tests.conftest import CloudDBs
 
-TOKENS = {"admin": "admin:admin", "demo": "demo:demo", "alt": "alt:alt"}
 V = "2.26"
 
 
 @dataclass
-class TagsCloud:
+class TagsCloud(CallsAPI):
     dbs: CloudDBs
     client: testing.TestClient
     cell_ids: dict[str, int] = field(default_factory=dict)
 
     def call(
-        self,
-        method: str,
-        path: str,
-        version: str | None = V,
-        who: str = "demo",
-        body: Any = None,
-        raw: bytes | None = None,
+        self, method: str, path: str, version: str | None = V, **options: Any
     ) -> testing.Result:
-        headers = {"X-Auth-Token": TOKENS[who]}
-        if version is not None:
-            headers["OpenStack-API-Version"] = f"compute {version}"
-        kwargs: dict[str, Any] = {"headers": headers}
-        if raw is not None:
-            kwargs["body"] = raw
-        elif body is not None:
-            kwargs["json"] = body
-        return self.client.simulate_request(method, f"/v2.1/servers{path}", **kwargs)
+        """``method`` on ``/servers{path}``, at 2.26 unless told; raw bodies go untyped."""
+        return super().call(method, f"/servers{path}", version, raw_type=None, **options)
 
     def server(self, cell: str = "cell1", vm_state: str = "active", project: str = "demo") -> str:
         uuid = str(uuidlib.uuid4())
         values = {"uuid": uuid, "project_id": project, "user_id": project, "vm_state": vm_state}
-        with self.dbs.engine(cell).begin() as conn:
-            instances.create(conn, Instance(values, {}, {}))
-        with self.dbs.engine("api").begin() as conn:
-            instance_mapping.create(conn, uuid, project, project, self.cell_ids[cell])
-        return uuid
+        return place_server(self.dbs, cell, self.cell_ids[cell], Instance(values, {}, {}))
 
     def building(self, tags: list[str]) -> str:
         uuid = str(uuidlib.uuid4())
@@ -86,21 +60,11 @@ class TagsCloud:
 
 @pytest.fixture
 def tags_cloud(cloud: CloudDBs) -> Iterator[TagsCloud]:
-    ids = _map_cells(cloud)
-    databases = Databases(DatabaseSettings(None, max_retries=0, retry_interval=0))
-    targets = CellTargets(
-        databases.engine(cloud.api),
-        databases,
-        TransportRegistry(cfg.ConfigOpts()),
-        URLBases(None, None),
-        ttl=0,
-    )
-    servers = ServerAPI(targets, Refuses("conductor"), Refuses("placement"))  # type: ignore[arg-type]
-    deps = APIDeps(servers, servers.api_engine)
-    app = build_app(deps)
-    server_tags.install(app, deps)
-    yield TagsCloud(cloud, testing.TestClient(app), ids)
-    databases.dispose()
+    ids = map_cells(cloud)
+    api = stub_api(cloud)
+    server_tags.install(api.app, api.deps)
+    yield TagsCloud(cloud, api.client(), ids)
+    api.databases.dispose()
 
 
 def test_replace_list_check_add_and_delete(tags_cloud: TagsCloud) -> None:
