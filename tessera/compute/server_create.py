@@ -138,7 +138,7 @@ class ServerCreator:
 
     def _plan(self, ctx: RequestContext, request: ServerRequest) -> _Plan:
         project, user = ctx.project_id or "", ctx.user_id or ""
-        with self._targets.api_engine.connect() as conn:
+        with self._targets.api_reader.connect() as conn:
             # A private flavor the project has no access to, or a disabled one, is
             # not found (as the reference answers), whoever asks for it.
             viewer = flavor.Viewer(ctx.project_id, ctx.is_admin)

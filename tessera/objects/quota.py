@@ -134,7 +134,7 @@ def cell_usage(targets: CellTargets, project_id: str, timeout: float) -> CellUsa
     misses it is left out of the sums and named in ``missing_cells``: usage is
     then under-reported (as the reference compute API does), never an error.
     """
-    with targets.api_engine.connect() as conn:
+    with targets.api_reader.connect() as conn:
         wanted = project_cell_ids(conn, project_id)
         ids = dict(conn.execute(sa.select(CELLS.c.uuid, CELLS.c.id)).all())
     cells = [c for c in targets.cells() if ids.get(c.uuid) in wanted]
@@ -147,7 +147,7 @@ def _gather(
     cells = list(cells)
 
     def read(cell: CellMapping) -> tuple[int, int]:
-        with targets.engine(cell).connect() as conn:
+        with targets.reader(cell).connect() as conn:
             return _cell_sums(conn, project_id)
 
     results = scatter_gather(cells, lambda c: c.uuid, read, timeout)
@@ -321,7 +321,7 @@ def server_usage(
     that fails or is late is counted from its servers' request specs (one more
     API query), so a down cell never lets a project past its limits.
     """
-    with targets.api_engine.connect() as conn:
+    with targets.api_reader.connect() as conn:
         mapped = _mapped(conn, project_id, user_id)
         pending = _from_specs(conn, project_id, user_id, [None]) if None in mapped else None
     instances = Counts(sum(n for n, _ in mapped.values()))
@@ -336,7 +336,7 @@ def server_usage(
     # Cells that failed, and mapped cells this API does not know (yet).
     unread = [c for c in mapped if c is not None and c not in sums]
     if unread:
-        with targets.api_engine.connect() as conn:
+        with targets.api_reader.connect() as conn:
             guessed = _from_specs(conn, project_id, user_id, unread)
         project, user = project + guessed[0], user + guessed[1]
     return ServerUsage(project, user if user_id else None, sums, tuple(c.identity for c in missing))
@@ -359,7 +359,7 @@ def _read_cells(
     timeout: float,
 ) -> tuple[dict[int, tuple[Counts, Counts]], list[CellMapping]]:
     def read(cell: CellMapping) -> tuple[Counts, Counts]:
-        with targets.engine(cell).connect() as conn:
+        with targets.reader(cell).connect() as conn:
             return _cell_sums_by_user(conn, project_id, user_id)
 
     results = scatter_gather(cells, lambda c: c.uuid, read, timeout)
@@ -385,7 +385,7 @@ def recount(
     enough to run on every create: it catches concurrent creates of the same
     project, which are all still unscheduled.
     """
-    with targets.api_engine.connect() as conn:
+    with targets.api_reader.connect() as conn:
         mapped = _mapped(conn, project_id, user_id)
         unread = [c for c in mapped if c is None or c not in before.cell_sums]
         guessed = _from_specs(conn, project_id, user_id, unread) if unread else (Counts(), Counts())
