@@ -179,7 +179,7 @@ def _fetch(
     """One round trip to a cell: matching rows and their full records, one connection."""
     with targets.reader(cell).connect() as conn:
         rows, last, exhausted = _matching(conn, scan, after, size, deadline)
-        views = load_views(conn, rows)
+        views = load_views(conn, rows, cell.uuid)
     listed = tuple(
         Listed(position(row, scan.order), view, cell.uuid)
         for row, view in zip(rows, views, strict=True)

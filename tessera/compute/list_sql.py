@@ -224,8 +224,11 @@ def _changes(filters: ServerFilters) -> list[sa.ColumnElement[bool]]:
 # --------------------------------------------------------------------------- records
 
 
-def load_views(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list[ServerView]:
-    """Full records of ``rows``: flavor, metadata, tags and latest fault, four batched queries."""
+def load_views(
+    conn: sa.Connection, rows: Sequence[Mapping[str, Any]], cell_uuid: str
+) -> list[ServerView]:
+    """Full records of ``rows`` (of cell ``cell_uuid``): flavor, metadata, tags and latest
+    fault, four batched queries."""
     uuids = [str(r["uuid"]) for r in rows]
     if not uuids:
         return []
@@ -239,6 +242,7 @@ def load_views(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list[S
             Instance(dict(r), flavors.get(u, {}), metadata.get(u, {})),
             faults.get(u),
             tags=tags.get(u, []),
+            cell_uuid=cell_uuid,
         )
         for r, u in zip(rows, uuids, strict=True)
     ]

@@ -105,6 +105,8 @@ class ServerView:
     """Certificate ids its image must be signed with (2.63); None when none were asked."""
     partial: bool = False
     """Only what the API database knows: the server's cell did not answer (2.69)."""
+    cell_uuid: str | None = None
+    """The cell its record was read from; None for a build request, or when not known."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ class ServerDetails:
         view = ServerView(
             told.instance,
             told.fault,
+            cell_uuid=cell.uuid,
             volumes=told.volumes,
             host_status=told.host_status,
             tags=told.tags,
@@ -219,7 +222,10 @@ class ServerDetails:
         Partial views (down cells) are returned as they are.
         """
         full = [v for v in views if not v.partial]
-        by_cell = self._cells_of([v.instance.uuid for v in full])
+        by_cell = self._cells_of([v.instance.uuid for v in full if v.cell_uuid is None])
+        for view in full:  # a listing tells where it read each server: no lookup for those
+            if view.cell_uuid is not None:
+                by_cell.setdefault(view.cell_uuid, []).append(view.instance.uuid)
         found = self._cell_parts(full, by_cell, wanted)
         default = _InCell((), parts.NO_HOST if wanted.host_status else None)
         read = [_told(v, found.get(v.instance.uuid, default)) for v in full]

@@ -96,6 +96,27 @@ def test_a_pages_parts_take_as_many_queries_for_many_servers_as_for_few(
     assert _page_statements(servers_cloud) == few
 
 
+def test_a_pages_parts_come_from_the_cells_the_lister_read_without_a_mapping_lookup(
+    servers_cloud: ServersCloud,
+) -> None:
+    servers_cloud.compute("cell1")
+    servers_cloud.compute("cell2", "compute2", disabled=True)
+    first = servers_cloud.server("cell1")
+    second = servers_cloud.server("cell2", host="compute2")
+    servers_cloud.volume("cell2", second, "vol-2", delete_on_termination=True)
+    views = servers_cloud.lister.page(admin_context(), ListQuery(all_tenants=True)).views
+    assert {v.instance.uuid: v.cell_uuid for v in views} == {
+        first: servers_cloud.servers.targets.cell_by_id(servers_cloud.cell_ids["cell1"]).uuid,
+        second: servers_cloud.servers.targets.cell_by_id(servers_cloud.cell_ids["cell2"]).uuid,
+    }
+    with counted() as seen:
+        done = {v.instance.uuid: v for v in servers_cloud.servers.details(views, EVERYTHING)}
+    assert not [s for s in seen if "instance_mappings" in s]
+    assert done[second].host_status == "MAINTENANCE"
+    assert [v.id for v in done[second].volumes] == ["vol-2"]
+    assert done[first].host_status == "UP"
+
+
 # --------------------------------------------------------------------------- down cell
 
 
