@@ -56,8 +56,7 @@ def _instance(uuid: str, raw: str | None) -> Instance | None:
         # One unreadable request must not break everyone's listing.
         LOG.warning("Build request %s holds no readable instance; not listed", uuid)
         return None
-    record.values["uuid"] = uuid
-    return record
+    return Instance({**record.values, "uuid": uuid}, record.flavor, record.metadata)
 
 
 def after_marker(items: Sequence[Listed], marker: str | None) -> tuple[list[Listed], bool]:

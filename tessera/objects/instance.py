@@ -147,13 +147,21 @@ class Instance:
     metadata: dict[str, str]
     """User metadata."""
 
+    def __post_init__(self) -> None:
+        # Columns read like attributes: ``instance.vm_state``. Copied into the
+        # instance's own namespace once, so each read is a plain attribute lookup:
+        # the views read ~40 per server, and __getattr__ made a 100-server page
+        # 3 ms slower. ``values`` is treated as read-only after construction.
+        namespace = self.__dict__
+        for name, value in self.values.items():
+            if name not in _OWN_NAMES:
+                namespace[name] = value
+
     def __getattr__(self, name: str) -> Any:
-        # Columns read like attributes: ``instance.vm_state``.
-        values = self.__dict__.get("values")
-        if values is None or (name not in values and name not in COLUMNS):
-            raise AttributeError(name)
-        # A column a partial record (a build request's) lacks reads as NULL.
-        return values.get(name)
+        # Only columns a partial record (a build request's) lacks get here: NULL.
+        if name in _COLUMN_NAMES:
+            return None
+        raise AttributeError(name)
 
     @property
     def deleted(self) -> bool:
@@ -170,6 +178,11 @@ class Instance:
         """Rebuild from :meth:`to_dict` output."""
         values = {k: _parse(v) if k in _TIMES else v for k, v in data["values"].items()}
         return cls(values, dict(data.get("flavor") or {}), dict(data.get("metadata") or {}))
+
+
+_COLUMN_NAMES = frozenset(COLUMNS)
+_OWN_NAMES = frozenset({"values", "flavor", "metadata", "deleted", "to_dict", "from_dict"})
+"""Attributes of the record itself, which a column of the same name must not hide."""
 
 
 def _iso(value: Any) -> Any:
