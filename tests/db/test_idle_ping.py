@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from tessera.db import idle_ping
-from tessera.db.engines import create_engine
+from tessera.db.engines import create_engine, parse_url
 from tests.conftest import Backend
 
 
@@ -91,7 +91,8 @@ def server_engine(backend: Backend) -> Iterator[tuple[Backend, Engine]]:
     if backend.name == "sqlite":
         pytest.skip("SQLite has no server to drop connections")
     url = backend.create("idle_ping")
-    engine = create_engine(url)
+    # A plain engine: each test installs the pinger with the threshold it needs.
+    engine = sa.create_engine(parse_url(url))
     yield backend, engine
     engine.dispose()
     backend.drop("idle_ping")
@@ -131,9 +132,24 @@ def test_a_dropped_busy_connection_fails_one_statement_then_is_replaced(
     server_engine: tuple[Backend, Engine],
 ) -> None:
     backend, engine = server_engine
-    first = _only_connection(engine, backend)  # default idle: it is not pinged again
+    idle_ping.install(engine, idle=60.0)  # far longer than this test: never pinged
+    first = _only_connection(engine, backend)
     _kill(backend, first)
     time.sleep(0.05)
     with pytest.raises(OperationalError), engine.connect() as conn:
         _session_id(conn, backend)
     assert _only_connection(engine, backend) != first
+
+
+def test_the_projects_engines_ping_after_a_second_idle(backend: Backend) -> None:
+    if backend.name == "sqlite":
+        pytest.skip("SQLite has no server to drop connections")
+    engine = create_engine(backend.create("idle_ping_default"))
+    try:
+        first = _only_connection(engine, backend)
+        _kill(backend, first)
+        time.sleep(idle_ping.DEFAULT_IDLE + 0.2)
+        assert _only_connection(engine, backend) != first
+    finally:
+        engine.dispose()
+        backend.drop("idle_ping_default")
