@@ -37,7 +37,7 @@ MATCH_FILTERS = (
     "checksum",
     "os_hash_value",
 )
-_CONTROL = (
+CONTROL_PARAMS = (
     "limit",
     "marker",
     "sort",
@@ -51,6 +51,7 @@ _CONTROL = (
     "tag",
     "member_status",  # there are no members; every image is "accepted" for its viewers
 )
+"""Query parameters of the image list that page, sort or select rather than match a field."""
 _VISIBILITY_FILTERS = (*(v.value for v in Visibility), "all")
 
 QueryParams = Mapping[str, str | list[str]]
@@ -129,7 +130,7 @@ def _accepted_values(value: str) -> tuple[str, ...]:
 def _property_filters(params: QueryParams) -> dict[str, str]:
     filters: dict[str, str] = {}
     for key in params:
-        if key in MATCH_FILTERS or key in _CONTROL:
+        if key in MATCH_FILTERS or key in CONTROL_PARAMS:
             continue
         if key in READ_ONLY:
             raise ImageBadRequest(f"Filtering on {key} is not supported.")

@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import falcon
 import pytest
 
+from tessera.api.server import APIServer
 from tessera.compute.manager import ComputeManager
 from tessera.compute.resource_tracker import AllocationRatios, ResourceTracker
 from tessera.compute.rpcapi import TOPIC as COMPUTE_TOPIC
@@ -22,6 +24,7 @@ from tessera.compute.rpcapi import ComputeAPI
 from tessera.conductor.rpcapi import TOPIC as CONDUCTOR_TOPIC
 from tessera.conductor.rpcapi import CellConductorAPI
 from tessera.context import admin_context
+from tessera.image import ImageService, install
 from tessera.objects.flavor import Flavor
 from tessera.objects.instance import Instance
 from tessera.objects.selection import Selection
@@ -242,3 +245,25 @@ def cell(tmp_path: Path, embedded: EmbeddedPlacement) -> Iterator[Cell]:
         yield harness
     finally:
         harness.close()
+
+
+# --------------------------------------------------------------------------- image service
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Iterator[ImageService]:
+    """The built-in image service, storing under the test's folder."""
+    service = ImageService(tmp_path / "images")
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def image_api(images: ImageService) -> Iterator[str]:
+    """The image API over real HTTP; yields its root URL."""
+    app = falcon.App()
+    install(app, images)
+    server = APIServer(app, "127.0.0.1", 0, threads=4)
+    server.start()
+    yield f"http://127.0.0.1:{server.port}/image"
+    server.stop()

@@ -8,16 +8,12 @@ in its own process does.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 
-import falcon
 import pytest
 
-from tessera.api.server import APIServer
 from tessera.compute.snapshot import EVENT_SNAPSHOT, PENDING, UPLOADING
 from tessera.context import RequestContext
-from tessera.image import ImageService, install
+from tessera.image import ImageService
 from tessera.image.client import HTTPImageClient, ImageClient, LocalImageClient
 from tessera.image.errors import ImageNotFound
 from tessera.objects.flavor import Flavor
@@ -26,24 +22,6 @@ from tests.compute.conftest import PROJECT, USER, Build, Cell, Compute
 # A flavor without a root disk: the fake guest disk is then just its 4 KiB header.
 NANO = Flavor(2, "2", "t0.nano", vcpus=1, memory_mb=128, root_gb=0)
 OWNER = RequestContext(user_id=USER, project_id=PROJECT, roles=("member",))
-
-
-@pytest.fixture
-def images(tmp_path: Path) -> Iterator[ImageService]:
-    service = ImageService(tmp_path / "images")
-    yield service
-    service.close()
-
-
-@pytest.fixture
-def image_api(images: ImageService) -> Iterator[str]:
-    """The image API over real HTTP; yields its root URL."""
-    app = falcon.App()
-    install(app, images)
-    server = APIServer(app, "127.0.0.1", 0, threads=4)
-    server.start()
-    yield f"http://127.0.0.1:{server.port}/image"
-    server.stop()
 
 
 def _active_server(cell: Cell, client: ImageClient | None) -> tuple[Compute, Build]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import falcon
 import pytest
 
 import tessera.conf
-from tessera.api.server import APIServer
 from tessera.context import RequestContext
-from tessera.image import ImageService, install
+from tessera.image import ImageService
 from tessera.image import client as image_client
 from tessera.image.client import (
     HTTPImageClient,
@@ -26,23 +23,6 @@ from tessera.virt.fake import GIB, HEADER_SIZE, FakeDriver, FakeSettings
 ALICE = RequestContext(user_id="alice", project_id="project-a", roles=("member",))
 BOB = RequestContext(user_id="bob", project_id="project-b", roles=("member",))
 UNREACHABLE = "http://127.0.0.1:1/image"
-
-
-@pytest.fixture
-def images(tmp_path: Path) -> Iterator[ImageService]:
-    service = ImageService(tmp_path / "images")
-    yield service
-    service.close()
-
-
-@pytest.fixture
-def image_api(images: ImageService) -> Iterator[str]:
-    app = falcon.App()
-    install(app, images)
-    server = APIServer(app, "127.0.0.1", 0, threads=4)
-    server.start()
-    yield f"http://127.0.0.1:{server.port}/image"
-    server.stop()
 
 
 def test_fake_driver_captures_the_root_disk(tmp_path: Path) -> None:

@@ -171,21 +171,7 @@ def _flavor_action() -> tuple[RequestSchema, ...]:
 
 # --------------------------------------------------------------------------- query strings
 
-_IMAGE_LIST_PARAMS = (
-    *image_parsing.MATCH_FILTERS,
-    "limit",
-    "marker",
-    "sort",
-    "sort_key",
-    "sort_dir",
-    "visibility",
-    "size_min",
-    "size_max",
-    "protected",
-    "os_hidden",
-    "tag",
-    "member_status",
-)
+_IMAGE_LIST_PARAMS = (*image_parsing.MATCH_FILTERS, *image_parsing.CONTROL_PARAMS)
 
 
 def _legacy_services() -> tuple[RequestSchema, ...]:
